@@ -1,0 +1,42 @@
+# Two commands do all the set-up: `make run` serves Keel, `make test` checks everything.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.8
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test install lint typecheck pytest migrate clean
+
+$(BIN)/uv:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: uv.lock pyproject.toml | $(BIN)/uv
+	$(BIN)/uv sync --frozen --quiet
+	@touch $@
+
+install: $(VENV)/.synced
+
+migrate: install
+	$(BIN)/flask --app wsgi db upgrade
+
+run: migrate
+	@echo "Keel on http://$(HOST):$(PORT)  (Swagger UI: http://$(HOST):$(PORT)/docs)"
+	$(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy
+
+pytest: install
+	$(BIN)/pytest --cov --cov-report=term
+
+test: lint typecheck pytest
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage

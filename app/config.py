@@ -1,0 +1,181 @@
+"""Typed settings, read from the environment once at start-up and validated per profile."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dotenv import dotenv_values
+from environs import Env, EnvError
+from marshmallow.validate import OneOf, Range
+
+PROFILES = ("development", "test", "production")
+MIN_SECRET_BYTES = 32
+# Only for development and tests: production refuses to start without its own key.
+_DEV_SECRET = "keel-development-only-secret-key-do-not-deploy"  # noqa: S105
+
+
+_POSITIVE = Range(min=1)
+_NON_NEGATIVE = Range(min=0)
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class ConfigError(Exception):
+    """A setting is missing or unsafe; the message names the variable."""
+
+
+class Secret(str):
+    """A string that does not show itself in reprs, tracebacks or logs."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    app_env: str
+    database_url: str
+    redis_url: str | None
+    jwt_secret_key: Secret
+    jwt_access_ttl_seconds: int
+    jwt_refresh_ttl_seconds: int
+    cors_origins: tuple[str, ...]
+    trusted_proxies: int
+    ratelimit_enabled: bool
+    ratelimit_default: str
+    ratelimit_register: str
+    ratelimit_login_ip: str
+    ratelimit_login_email: str
+    ratelimit_refresh: str
+    log_level: str
+    log_format: str
+    max_content_length: int
+    db_connect_timeout_seconds: int
+    db_statement_timeout_ms: int
+    db_pool_size: int
+    db_max_overflow: int
+    db_pool_timeout_seconds: int
+    redis_timeout_seconds: float
+    hsts_seconds: int
+    password_time_cost: int
+    password_memory_kib: int
+    password_parallelism: int
+    web_concurrency: int
+
+    @property
+    def is_production(self) -> bool:
+        return self.app_env == "production"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+class _MappingEnv(Env):
+    """environs reads os.environ; this reads a given mapping so overrides need no patching."""
+
+    def __init__(self, source: Mapping[str, str]) -> None:
+        super().__init__(eager=False)
+        self._source = source
+
+    def _get_value(self, env_key: str, default: Any) -> Any:
+        return self._source.get(env_key, default)
+
+
+def _source(overrides: Mapping[str, Any] | None) -> dict[str, str]:
+    environ = dict(os.environ)
+    given = {key: str(value) for key, value in (overrides or {}).items()}
+    profile = given.get("APP_ENV", environ.get("APP_ENV", "development"))
+    dotenv: dict[str, str] = {}
+    if profile == "development" and Path(".env").is_file():
+        dotenv = {k: v for k, v in dotenv_values(".env").items() if v is not None}
+    return {**dotenv, **environ, **given}
+
+
+def load_settings(overrides: Mapping[str, Any] | None = None, *, instance_path: str = "instance") -> Settings:
+    """Parse and validate every setting; raise ConfigError naming the first bad variable."""
+    env = _MappingEnv(_source(overrides))
+    app_env = env.str("APP_ENV", "development", validate=OneOf(PROFILES))
+    dev_like = app_env != "production"
+    default_db = f"sqlite:///{Path(instance_path).resolve() / 'keel.db'}"
+    values: dict[str, Any] = {
+        "app_env": app_env,
+        "database_url": env.str("DATABASE_URL", default_db),
+        "redis_url": env.str("REDIS_URL", None) or None,
+        "jwt_secret_key": env.str("JWT_SECRET_KEY", _DEV_SECRET) if dev_like else env.str("JWT_SECRET_KEY"),
+        "jwt_access_ttl_seconds": env.int("JWT_ACCESS_TTL_SECONDS", 900, validate=_POSITIVE),
+        "jwt_refresh_ttl_seconds": env.int("JWT_REFRESH_TTL_SECONDS", 30 * 86400, validate=_POSITIVE),
+        "cors_origins": _origins(env.str("CORS_ORIGINS", "")),
+        "trusted_proxies": env.int("TRUSTED_PROXIES", 0, validate=Range(min=0, max=10)),
+        "ratelimit_enabled": env.bool("RATELIMIT_ENABLED", True),
+        "ratelimit_default": env.str("RATELIMIT_DEFAULT", "300 per minute"),
+        "ratelimit_register": env.str("RATELIMIT_REGISTER", "10 per minute"),
+        "ratelimit_login_ip": env.str("RATELIMIT_LOGIN_IP", "30 per minute"),
+        "ratelimit_login_email": env.str("RATELIMIT_LOGIN_EMAIL", "10 per 15 minutes"),
+        "ratelimit_refresh": env.str("RATELIMIT_REFRESH", "60 per minute"),
+        "log_level": env.str("LOG_LEVEL", "INFO", validate=lambda v: OneOf(_LOG_LEVELS)(v.upper())),
+        "log_format": env.str(
+            "LOG_FORMAT",
+            "text" if app_env == "development" else "json",
+            validate=OneOf(("json", "text")),
+        ),
+        "max_content_length": env.int("MAX_CONTENT_LENGTH", 1024 * 1024, validate=_POSITIVE),
+        "db_connect_timeout_seconds": env.int("DB_CONNECT_TIMEOUT_SECONDS", 5, validate=_POSITIVE),
+        "db_statement_timeout_ms": env.int("DB_STATEMENT_TIMEOUT_MS", 15000, validate=_POSITIVE),
+        "db_pool_size": env.int("DB_POOL_SIZE", 5, validate=_POSITIVE),
+        "db_max_overflow": env.int("DB_MAX_OVERFLOW", 5, validate=_NON_NEGATIVE),
+        "db_pool_timeout_seconds": env.int("DB_POOL_TIMEOUT_SECONDS", 5, validate=_POSITIVE),
+        "redis_timeout_seconds": env.float(
+            "REDIS_TIMEOUT_SECONDS", 0.5, validate=Range(min=0, min_inclusive=False)
+        ),
+        "hsts_seconds": env.int("HSTS_SECONDS", 0, validate=_NON_NEGATIVE),
+        "password_time_cost": env.int(
+            "PASSWORD_TIME_COST", 1 if app_env == "test" else 2, validate=_POSITIVE
+        ),
+        "password_memory_kib": env.int(
+            "PASSWORD_MEMORY_KIB", 1024 if app_env == "test" else 19456, validate=Range(min=8)
+        ),
+        "password_parallelism": env.int("PASSWORD_PARALLELISM", 1, validate=_POSITIVE),
+        "web_concurrency": env.int("WEB_CONCURRENCY", 1, validate=_POSITIVE),
+    }
+    try:
+        env.seal()
+    except EnvError as error:
+        raise ConfigError(_first_error(error)) from None
+    values["jwt_secret_key"] = Secret(values["jwt_secret_key"])
+    values["log_level"] = values["log_level"].upper()
+    settings = Settings(**values)
+    _check_safety(settings)
+    return settings
+
+
+def _origins(raw: str | None) -> tuple[str, ...]:
+    return tuple(origin.strip() for origin in (raw or "").split(",") if origin.strip())
+
+
+def _first_error(error: EnvError) -> str:
+    messages: Mapping[str, list[str]] = getattr(error, "error_messages", {})
+    for name, problems in messages.items():
+        return f"{name}: {'; '.join(problems)}"
+    return str(error)  # pragma: no cover - environs always names the variable
+
+
+def _check_safety(settings: Settings) -> None:
+    if len(settings.jwt_secret_key.encode()) < MIN_SECRET_BYTES:
+        raise ConfigError(f"JWT_SECRET_KEY: must be at least {MIN_SECRET_BYTES} bytes")
+    if not settings.is_production:
+        return
+    if settings.jwt_secret_key == _DEV_SECRET:
+        raise ConfigError("JWT_SECRET_KEY: the development key cannot be used in production")
+    if settings.is_sqlite:
+        raise ConfigError("DATABASE_URL: SQLite is not supported in production; use PostgreSQL")
+    if settings.redis_url is None and settings.ratelimit_enabled and settings.web_concurrency > 1:
+        raise ConfigError(
+            "REDIS_URL: required when WEB_CONCURRENCY > 1, "
+            "in-memory rate limits would multiply by the worker count"
+        )

@@ -1,0 +1,10 @@
+"""Extension instances, created unbound; the factory binds them to an app."""
+
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+
+from app.core.db import Base
+
+db = SQLAlchemy(metadata=Base.metadata, session_options={"expire_on_commit": False})
+migrate = Migrate(compare_type=True, render_as_batch=True)
+# The flask-smorest Api holds one app's spec and config, so the factory makes one per app.

@@ -1,0 +1,54 @@
+"""Liveness and readiness, for load balancers and orchestrators."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from app.core.lifecycle import shutdown_started
+from app.core.problems import problem
+from app.extensions import db
+from app.health import checks
+from app.health.schemas import HealthSchema, ReadinessSchema
+
+blp = Blueprint("health", __name__, description="Liveness and readiness probes")
+
+
+@blp.route("/health")
+class Health(MethodView):
+    @blp.response(200, HealthSchema)
+    def get(self) -> dict[str, str]:
+        """Report that the process is alive; touches no dependency."""
+        return {"status": "ok"}
+
+
+@blp.route("/ready")
+class Ready(MethodView):
+    @blp.response(200, ReadinessSchema)
+    @blp.alt_response(503, description="A required dependency is down, or shutdown has begun")
+    def get(self) -> dict[str, Any] | Response:
+        """Report whether this instance should receive traffic."""
+        results = {
+            "database": "ok" if checks.run_bounded("database", checks.ping_database(db.engine)) else "down",
+            "redis": _redis_status(),
+        }
+        if shutdown_started.is_set():
+            results["shutdown"] = "in_progress"
+        if results["database"] != "ok" or shutdown_started.is_set():
+            return problem(
+                503,
+                "service_unavailable",
+                "This instance is not ready to serve traffic.",
+                headers={"Retry-After": "5"},
+                extra={"checks": results},
+            )
+        return {"status": "ok", "checks": results}
+
+
+def _redis_status() -> str:
+    """Redis is optional: 'skipped' when none is configured, else what its probe reports."""
+    probe = current_app.extensions.get("keel.redis_probe")
+    return "skipped" if probe is None else str(probe())

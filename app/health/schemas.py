@@ -1,0 +1,14 @@
+import marshmallow as ma
+
+
+class HealthSchema(ma.Schema):
+    status = ma.fields.String(metadata={"example": "ok"})
+
+
+class ReadinessSchema(ma.Schema):
+    status = ma.fields.String(metadata={"example": "ok"})
+    checks = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.String(),
+        metadata={"example": {"database": "ok", "redis": "skipped"}},
+    )

@@ -1,0 +1,5 @@
+"""Every model, imported in one place so migrations and metadata see the whole schema."""
+
+from app.users.models import User
+
+__all__ = ["User"]

@@ -1,0 +1,124 @@
+"""Fixtures: every database-backed test runs on SQLite and, when TEST_DATABASE_URL is set, PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.orm import scoped_session, sessionmaker
+
+from app.extensions import db
+from tests.support import databases
+
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
+
+if os.environ.get("CI") and not PG_URL:  # pragma: no cover - guards CI configuration
+    raise RuntimeError("CI must set TEST_DATABASE_URL: PostgreSQL tests may not be skipped there")
+
+
+@dataclass(frozen=True)
+class Backend:
+    name: str
+    template_url: str
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.name == "postgresql"
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
+    """A migrated template database, made once per backend per session."""
+    if request.param == "sqlite":
+        url = databases.sqlite_url(tmp_path_factory.mktemp("sqlite") / "template.db")
+        databases.migrate(url)
+        yield Backend("sqlite", url)
+        return
+    assert PG_URL is not None
+    url = databases.create_pg_database(PG_URL, prefix="keel_tpl")
+    databases.migrate(url)
+    yield Backend("postgresql", url)
+    databases.drop_pg_database(url)
+
+
+@pytest.fixture(scope="session")
+def pg_shared_url(backend: Backend) -> Iterator[str | None]:
+    """One PostgreSQL database per session for transaction-isolated tests."""
+    if not backend.is_postgres:
+        yield None
+        return
+    url = databases.create_pg_database(
+        backend.template_url, template=_db_name(backend.template_url), prefix="keel_test"
+    )
+    yield url
+    databases.drop_pg_database(url)
+
+
+def _db_name(url: str) -> str:
+    import sqlalchemy as sa
+
+    return str(sa.make_url(url).database)
+
+
+@pytest.fixture
+def app_overrides() -> dict[str, Any]:
+    """Override in a test module to change settings for its app."""
+    return {}
+
+
+@pytest.fixture
+def app(
+    backend: Backend, pg_shared_url: str | None, tmp_path: Path, app_overrides: dict[str, Any]
+) -> Iterator[Flask]:
+    """An app whose database work is thrown away after the test, even what it commits."""
+    if not backend.is_postgres:
+        url = databases.copy_sqlite(backend.template_url, tmp_path / "keel.db")
+        application = databases.make_app(url, app_overrides)
+        yield application
+        databases.dispose(application)
+        return
+    assert pg_shared_url is not None
+    application = databases.make_app(pg_shared_url, app_overrides)
+    original_session = db.session
+    with application.app_context():
+        connection = db.engine.connect()
+        outer = connection.begin()
+    db.session = scoped_session(  # type: ignore[misc]
+        sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    )
+    try:
+        yield application
+    finally:
+        db.session.remove()
+        db.session = original_session  # type: ignore[misc]
+        outer.rollback()
+        connection.close()
+        databases.dispose(application)
+
+
+@pytest.fixture
+def committed_app(backend: Backend, tmp_path: Path, app_overrides: dict[str, Any]) -> Iterator[Flask]:
+    """An app on a database of its own with real commits: for concurrency tests."""
+    if not backend.is_postgres:
+        url = databases.copy_sqlite(backend.template_url, tmp_path / "keel.db")
+    else:
+        url = databases.create_pg_database(
+            backend.template_url, template=_db_name(backend.template_url), prefix="keel_race"
+        )
+    application = databases.make_app(url, app_overrides)
+    yield application
+    databases.dispose(application)
+    if backend.is_postgres:
+        databases.drop_pg_database(url)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()

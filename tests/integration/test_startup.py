@@ -1,0 +1,38 @@
+"""The process refuses an unsafe production configuration with one clear line."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _start_wsgi(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if k not in ("JWT_SECRET_KEY", "DATABASE_URL", "APP_ENV")}
+    return subprocess.run(
+        [sys.executable, "-c", "import wsgi"],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_production_without_jwt_secret_refuses_to_start() -> None:
+    result = _start_wsgi({"APP_ENV": "production", "DATABASE_URL": "postgresql://db/keel"})
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "JWT_SECRET_KEY" in lines[0]
+
+
+def test_production_with_sqlite_refuses_to_start() -> None:
+    result = _start_wsgi(
+        {"APP_ENV": "production", "JWT_SECRET_KEY": "s" * 48, "DATABASE_URL": "sqlite:///x.db"}
+    )
+    assert result.returncode == 2
+    assert "DATABASE_URL" in result.stderr
+    assert "s" * 48 not in result.stderr

@@ -1,0 +1,84 @@
+from typing import Any
+
+import pytest
+
+from app.config import ConfigError, Secret, load_settings
+
+STRONG = "k" * 40
+PG = "postgresql+psycopg2://keel@db/keel"
+
+
+def production(**extra: Any) -> dict[str, Any]:
+    return {"APP_ENV": "production", "JWT_SECRET_KEY": STRONG, "DATABASE_URL": PG, **extra}
+
+
+def test_load_settings_development_defaults_to_sqlite_in_instance_folder(tmp_path: Any) -> None:
+    settings = load_settings({"APP_ENV": "development"}, instance_path=str(tmp_path))
+    assert settings.database_url == f"sqlite:///{tmp_path / 'keel.db'}"
+    assert settings.log_format == "text"
+    assert settings.redis_url is None
+    assert settings.trusted_proxies == 0
+
+
+def test_load_settings_production_accepts_safe_config() -> None:
+    settings = load_settings(production(REDIS_URL="redis://cache:6379/0", WEB_CONCURRENCY="4"))
+    assert settings.is_production
+    assert settings.log_format == "json"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "variable"),
+    [
+        ({"JWT_SECRET_KEY": None}, "JWT_SECRET_KEY"),
+        ({"JWT_SECRET_KEY": "too-short"}, "JWT_SECRET_KEY"),
+        ({"JWT_SECRET_KEY": "keel-development-only-secret-key-do-not-deploy"}, "JWT_SECRET_KEY"),
+        ({"DATABASE_URL": "sqlite:///keel.db"}, "DATABASE_URL"),
+        ({"WEB_CONCURRENCY": "4"}, "REDIS_URL"),
+        ({"TRUSTED_PROXIES": "many"}, "TRUSTED_PROXIES"),
+        ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
+        ({"MAX_CONTENT_LENGTH": "0"}, "MAX_CONTENT_LENGTH"),
+    ],
+)
+def test_load_settings_production_refuses_unsafe_config(
+    overrides: dict[str, Any], variable: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = production()
+    for key, value in overrides.items():
+        if value is None:
+            config.pop(key)
+            monkeypatch.delenv(key, raising=False)
+        else:
+            config[key] = value
+    with pytest.raises(ConfigError, match=rf"^{variable}\b"):
+        load_settings(config)
+
+
+def test_load_settings_refuses_unknown_profile() -> None:
+    with pytest.raises(ConfigError, match=r"^APP_ENV"):
+        load_settings({"APP_ENV": "staging"})
+
+
+def test_load_settings_in_memory_limits_allowed_with_one_worker() -> None:
+    assert load_settings(production(WEB_CONCURRENCY="1")).redis_url is None
+
+
+def test_secret_does_not_show_itself() -> None:
+    settings = load_settings(production())
+    assert STRONG not in repr(settings)
+    assert repr(Secret("abc")) == "Secret('**********')"
+    assert settings.jwt_secret_key == STRONG
+
+
+def test_load_settings_reads_dotenv_only_in_development(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("TRUSTED_PROXIES", raising=False)
+    (tmp_path / ".env").write_text("TRUSTED_PROXIES=2\n")
+    assert load_settings({"APP_ENV": "development"}).trusted_proxies == 2
+    assert load_settings({"APP_ENV": "test"}).trusted_proxies == 0
+
+
+def test_load_settings_parses_cors_origins_list() -> None:
+    settings = load_settings({"APP_ENV": "test", "CORS_ORIGINS": "https://a.example, https://b.example"})
+    assert settings.cors_origins == ("https://a.example", "https://b.example")
