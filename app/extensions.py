@@ -1,5 +1,6 @@
 """Extension instances, created unbound; the factory binds them to an app."""
 
+from flask_jwt_extended import JWTManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 
@@ -7,4 +8,5 @@ from app.core.db import Base
 
 db = SQLAlchemy(metadata=Base.metadata, session_options={"expire_on_commit": False})
 migrate = Migrate(compare_type=True, render_as_batch=True)
+jwt = JWTManager()
 # The flask-smorest Api holds one app's spec and config, so the factory makes one per app.

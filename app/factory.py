@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
 from app import docs
+from app.auth import jwt_callbacks
 from app.config import Settings, load_settings
 from app.core import access_log, error_handlers, request_context
 from app.core.api import ProblemApi
 from app.core.db import enable_sqlite_pragmas, engine_options
 from app.core.json import OrjsonProvider
 from app.core.logging import configure_logging
-from app.extensions import db, migrate
+from app.core.passwords import Argon2PasswordHasher
+from app.extensions import db, jwt, migrate
 
 API_TITLE = "Keel"
 API_VERSION = "1.0.0"
@@ -31,6 +34,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     _register_blueprints(app, ProblemApi(app))
     _register_hooks(app)
     error_handlers.register(app)
+    _register_cli(app)
     return app
 
 
@@ -61,9 +65,29 @@ def _configure(app: Flask, settings: Settings) -> None:
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="/docs",
         OPENAPI_SWAGGER_UI_URL=docs.SWAGGER_ASSETS_URL,
+        **_jwt_config(settings),
     )
     if settings.is_sqlite:
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+
+def _jwt_config(settings: Settings) -> dict[str, Any]:
+    return {
+        "JWT_SECRET_KEY": settings.jwt_secret_key,
+        "JWT_ALGORITHM": "HS256",
+        "JWT_DECODE_ALGORITHMS": ["HS256"],
+        "JWT_ACCESS_TOKEN_EXPIRES": timedelta(seconds=settings.jwt_access_ttl_seconds),
+        "JWT_REFRESH_TOKEN_EXPIRES": timedelta(seconds=settings.jwt_refresh_ttl_seconds),
+        "JWT_TOKEN_LOCATION": ["headers", "cookies"],
+        "JWT_REFRESH_COOKIE_PATH": "/api/v1/auth",
+        # Readable by the front end (it echoes it in X-CSRF-TOKEN), so not scoped to the API path.
+        "JWT_REFRESH_CSRF_COOKIE_PATH": "/",
+        "JWT_COOKIE_SAMESITE": "Strict",
+        "JWT_COOKIE_SECURE": settings.app_env != "development",
+        "JWT_COOKIE_CSRF_PROTECT": True,
+        "JWT_CSRF_CHECK_FORM": False,
+        "JWT_SESSION_COOKIE": False,
+    }
 
 
 def _register_extensions(app: Flask, settings: Settings) -> None:
@@ -73,16 +97,38 @@ def _register_extensions(app: Flask, settings: Settings) -> None:
     with app.app_context():
         enable_sqlite_pragmas(db.engine)
     migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"))
+    jwt.init_app(app)
+    jwt_callbacks.register(jwt)
+    app.extensions["keel.password_hasher"] = Argon2PasswordHasher(
+        time_cost=settings.password_time_cost,
+        memory_kib=settings.password_memory_kib,
+        parallelism=settings.password_parallelism,
+    )
 
 
 def _register_blueprints(app: Flask, api: ProblemApi) -> None:
+    from app.auth.routes import blp as auth_blp
     from app.health.routes import blp as health_blp
+    from app.users.routes import blp as users_blp
 
     app.register_blueprint(docs.assets)
     app.register_blueprint(docs.own)
-    api.register_blueprint(health_blp)
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    )
+    api.spec.components.security_scheme(
+        "refreshCookie", {"type": "apiKey", "in": "cookie", "name": "refresh_token_cookie"}
+    )
+    for blueprint in (health_blp, auth_blp, users_blp):
+        api.register_blueprint(blueprint)
 
 
 def _register_hooks(app: Flask) -> None:
     request_context.register(app)
     access_log.register(app)
+
+
+def _register_cli(app: Flask) -> None:
+    from app.cli.users import users_cli
+
+    app.cli.add_command(users_cli)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import scoped_session, sessionmaker
 
 from app.extensions import db
 from tests.support import databases
+from tests.support.accounts import Account, Tokens, create_account, login
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
@@ -122,3 +123,23 @@ def committed_app(backend: Backend, tmp_path: Path, app_overrides: dict[str, Any
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+@pytest.fixture
+def user(app: Flask) -> Account:
+    return create_account(app, role="user")
+
+
+@pytest.fixture
+def admin(app: Flask) -> Account:
+    return create_account(app, role="admin")
+
+
+@pytest.fixture
+def user_tokens(client: FlaskClient, user: Account) -> Tokens:
+    return login(client, user)
+
+
+@pytest.fixture
+def admin_tokens(client: FlaskClient, admin: Account) -> Tokens:
+    return login(client, admin)

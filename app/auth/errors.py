@@ -1,0 +1,28 @@
+"""Errors of authentication, each with its contract code."""
+
+from app.core.errors import Forbidden, Unauthorized
+
+
+class InvalidCredentials(Unauthorized):
+    code = "invalid_credentials"
+    default_detail = "The email or password is wrong."
+
+
+class AccountDisabled(Forbidden):
+    code = "account_disabled"
+    default_detail = "This account is disabled."
+
+
+class TokenRevoked(Unauthorized):
+    code = "token_revoked"
+    default_detail = "The token has been revoked."
+
+
+class TokenReused(Unauthorized):
+    code = "token_reused"
+    default_detail = "The refresh token was already used; every session token of this login is revoked."
+
+
+class TokenExpired(Unauthorized):
+    code = "token_expired"
+    default_detail = "The token has expired."

@@ -1,0 +1,67 @@
+"""Every flask-jwt-extended outcome, mapped to the contract: 401 problem+json with WWW-Authenticate."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Response
+from flask_jwt_extended import JWTManager
+
+from app import services
+from app.auth.tokens import claims_are_complete
+from app.core.principal import Principal
+from app.core.problems import problem
+from app.core.request_context import set_user_id
+
+_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+
+
+def _unauthorized(code: str, detail: str) -> Response:
+    return problem(401, code, detail, headers=_CHALLENGE)
+
+
+def register(jwt: JWTManager) -> None:
+    jwt.token_verification_loader(_claims_are_complete)
+    jwt.user_lookup_loader(_load_principal)
+    jwt.unauthorized_loader(_missing)
+    jwt.invalid_token_loader(_invalid)
+    jwt.expired_token_loader(_expired)
+    jwt.revoked_token_loader(_revoked)
+    jwt.needs_fresh_token_loader(_revoked)
+    jwt.token_verification_failed_loader(_incomplete)
+    jwt.user_lookup_error_loader(_revoked)
+
+
+def _claims_are_complete(_header: dict[str, Any], data: dict[str, Any]) -> bool:
+    return claims_are_complete(data)
+
+
+def _load_principal(_header: dict[str, Any], data: dict[str, Any]) -> Principal | None:
+    principal = services.auth_service().principal_for(
+        user_id=uuid.UUID(data["sub"]), session_id=uuid.UUID(data["sid"])
+    )
+    if principal is not None:
+        set_user_id(str(principal.user_id))
+    return principal
+
+
+def _missing(_reason: str) -> Response:
+    # Also reached by a refresh cookie sent without its CSRF header, or with a wrong one.
+    return _unauthorized("unauthorized", "A valid bearer token is required.")
+
+
+def _invalid(_reason: str) -> Response:
+    return _unauthorized("unauthorized", "The token is invalid.")
+
+
+def _incomplete(_header: dict[str, Any], _data: dict[str, Any]) -> Response:
+    return _unauthorized("unauthorized", "The token is invalid.")
+
+
+def _expired(_header: dict[str, Any], _data: dict[str, Any]) -> Response:
+    return _unauthorized("token_expired", "The token has expired.")
+
+
+def _revoked(_header: dict[str, Any], _data: dict[str, Any]) -> Response:
+    return _unauthorized("token_revoked", "The token is no longer valid.")

@@ -1,0 +1,26 @@
+"""A refresh session: one row per login, its token family rotated in place."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+from uuid6 import uuid7
+
+from app.core.db import Base
+
+
+class AuthSession(Base):
+    __tablename__ = "auth_sessions"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid7)
+    user_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # SHA-256 of the current refresh token's jti: the database never holds a usable token.
+    refresh_token_hash: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime]
+    rotated_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    revoked_reason: Mapped[str | None] = mapped_column(sa.String(32))

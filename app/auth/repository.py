@@ -1,0 +1,107 @@
+"""Refresh sessions, as SQL. Rotation is one conditional UPDATE, so concurrent refreshes cannot both win."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Protocol
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from app.auth.models import AuthSession
+from app.users.models import User
+
+
+class SessionRepository(Protocol):
+    def add(self, session: AuthSession) -> None: ...
+    def get(self, session_id: uuid.UUID) -> AuthSession | None: ...
+    def rotate(
+        self,
+        session_id: uuid.UUID,
+        *,
+        presented_hash: str,
+        new_hash: str,
+        now: datetime,
+        expires_at: datetime,
+    ) -> bool: ...
+    def revoke(self, session_id: uuid.UUID, *, reason: str, now: datetime) -> None: ...
+    def revoke_all_for_user(
+        self, user_id: uuid.UUID, *, except_session_id: uuid.UUID | None, reason: str, now: datetime
+    ) -> int: ...
+    def find_active_user(
+        self, *, user_id: uuid.UUID, session_id: uuid.UUID, now: datetime
+    ) -> User | None: ...
+
+
+class SqlSessionRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, session: AuthSession) -> None:
+        self._session.add(session)
+        self._session.flush()
+
+    def get(self, session_id: uuid.UUID) -> AuthSession | None:
+        return self._session.get(AuthSession, session_id)
+
+    def rotate(
+        self,
+        session_id: uuid.UUID,
+        *,
+        presented_hash: str,
+        new_hash: str,
+        now: datetime,
+        expires_at: datetime,
+    ) -> bool:
+        """Swap the token hash only if the presented token is still the current one."""
+        statement = (
+            sa.update(AuthSession)
+            .where(
+                AuthSession.id == session_id,
+                AuthSession.refresh_token_hash == presented_hash,
+                AuthSession.revoked_at.is_(None),
+                AuthSession.expires_at > now,
+            )
+            .values(refresh_token_hash=new_hash, rotated_at=now, expires_at=expires_at)
+            .execution_options(synchronize_session=False)
+        )
+        return int(self._session.execute(statement).rowcount) == 1  # type: ignore[attr-defined]
+
+    def revoke(self, session_id: uuid.UUID, *, reason: str, now: datetime) -> None:
+        self._session.execute(
+            sa.update(AuthSession)
+            .where(AuthSession.id == session_id, AuthSession.revoked_at.is_(None))
+            .values(revoked_at=now, revoked_reason=reason)
+            .execution_options(synchronize_session=False)
+        )
+
+    def revoke_all_for_user(
+        self, user_id: uuid.UUID, *, except_session_id: uuid.UUID | None, reason: str, now: datetime
+    ) -> int:
+        statement = sa.update(AuthSession).where(
+            AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None)
+        )
+        if except_session_id is not None:
+            statement = statement.where(AuthSession.id != except_session_id)
+        result = self._session.execute(
+            statement.values(revoked_at=now, revoked_reason=reason).execution_options(
+                synchronize_session=False
+            )
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    def find_active_user(self, *, user_id: uuid.UUID, session_id: uuid.UUID, now: datetime) -> User | None:
+        """The user behind a token, in one query that also proves its session is live."""
+        statement = (
+            sa.select(User)
+            .join(AuthSession, AuthSession.user_id == User.id)
+            .where(
+                User.id == user_id,
+                User.is_active.is_(True),
+                AuthSession.id == session_id,
+                AuthSession.revoked_at.is_(None),
+                AuthSession.expires_at > now,
+            )
+        )
+        return self._session.scalars(statement).one_or_none()

@@ -1,0 +1,80 @@
+"""Authentication endpoints: HTTP only; every rule lives in the services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, after_this_request, current_app, url_for
+from flask.views import MethodView
+from flask_jwt_extended import get_jwt, set_refresh_cookies, unset_jwt_cookies
+from flask_smorest import Blueprint
+
+from app import services
+from app.auth.schemas import LoginSchema, RegisterSchema, TokenPairSchema
+from app.auth.service import TokenPair
+from app.auth.tokens import refresh_claims
+from app.core.auth import BEARER_SECURITY, access_token_required, current_principal, refresh_token_required
+from app.users.models import User
+from app.users.schemas import UserSchema
+from app.users.service import NewUser
+
+blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Registration, login and sessions")
+
+
+def _with_refresh_cookie(pair: TokenPair) -> TokenPair:
+    @after_this_request
+    def _set_cookie(response: Response) -> Response:
+        ttl = current_app.config["JWT_REFRESH_TOKEN_EXPIRES"]
+        set_refresh_cookies(response, pair.refresh_token, max_age=int(ttl.total_seconds()))
+        return response
+
+    return pair
+
+
+@blp.route("/register")
+class Register(MethodView):
+    @blp.arguments(RegisterSchema)
+    @blp.response(201, UserSchema, headers={"Location": {"description": "URL of the new user"}})
+    @blp.alt_response(409, description="`email_taken`: an account with this email exists")
+    @blp.alt_response(422, description="Invalid body, weak or common password")
+    def post(self, body: dict[str, Any]) -> tuple[User, int, dict[str, str]]:
+        """Create an account."""
+        user = services.user_service().register(NewUser(**body))
+        return user, 201, {"Location": url_for("users.UserById", user_id=user.id)}
+
+
+@blp.route("/login")
+class Login(MethodView):
+    @blp.arguments(LoginSchema)
+    @blp.response(200, TokenPairSchema)
+    @blp.alt_response(401, description="`invalid_credentials`: wrong email or password")
+    @blp.alt_response(403, description="`account_disabled`: right password, disabled account")
+    @blp.alt_response(422, description="Invalid body")
+    def post(self, body: dict[str, Any]) -> TokenPair:
+        """Exchange credentials for an access and a refresh token."""
+        return _with_refresh_cookie(services.auth_service().login(**body))
+
+
+@blp.route("/refresh")
+class Refresh(MethodView):
+    @refresh_token_required
+    @blp.doc(security=[{"bearerAuth": []}, {"refreshCookie": []}])
+    @blp.response(200, TokenPairSchema)
+    @blp.alt_response(401, description="Missing, invalid, expired, revoked or reused (`token_reused`) token")
+    def post(self) -> TokenPair:
+        """Rotate the refresh token: Bearer header, or cookie plus X-CSRF-TOKEN header."""
+        return _with_refresh_cookie(services.auth_service().refresh(refresh_claims(get_jwt())))
+
+
+@blp.route("/logout")
+class Logout(MethodView):
+    @access_token_required
+    @blp.doc(security=BEARER_SECURITY)
+    @blp.response(204)
+    @blp.alt_response(401, description="Missing, invalid or revoked access token")
+    def post(self) -> Response:
+        """Revoke the current access token and its refresh session."""
+        services.auth_service().logout(current_principal())
+        response = Response(status=204)
+        unset_jwt_cookies(response)
+        return response

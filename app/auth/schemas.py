@@ -1,0 +1,24 @@
+import marshmallow as ma
+
+from app.core.fields import DisplayName, Password, TrimmedEmail
+
+
+class RegisterSchema(ma.Schema):
+    email = TrimmedEmail(required=True)
+    password = Password(required=True)
+    name = DisplayName(required=True)
+
+
+class LoginSchema(ma.Schema):
+    email = TrimmedEmail(required=True)
+    # Any length up to the maximum: a wrong password of the wrong length is still just wrong.
+    password = Password(required=True, validate=ma.validate.Length(min=1, max=128))
+
+
+class TokenPairSchema(ma.Schema):
+    access_token = ma.fields.String(required=True)
+    refresh_token = ma.fields.String(required=True)
+    token_type = ma.fields.String(required=True, metadata={"example": "Bearer"})
+    expires_in = ma.fields.Integer(
+        required=True, metadata={"description": "Access token lifetime in seconds"}
+    )

@@ -1,0 +1,95 @@
+"""Users, as SQL: the only users code that touches the session."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.core.errors import PreconditionFailed
+from app.core.pagination import Cursor
+from app.users.errors import EmailTaken
+from app.users.models import User
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+class UserRepository(Protocol):
+    def get(self, user_id: uuid.UUID) -> User | None: ...
+    def get_by_email(self, email: str) -> User | None: ...
+    def add(self, user: User) -> None: ...
+    def delete(self, user: User) -> None: ...
+    def flush(self) -> None: ...
+    def count_active_admins(self, *, lock: bool = False) -> int: ...
+    def list_page(
+        self, *, limit: int, after: Cursor | None, role: str | None, is_active: bool | None
+    ) -> Sequence[User]: ...
+    def bulk_insert(self, rows: Sequence[dict[str, Any]]) -> None: ...
+
+
+class SqlUserRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def get(self, user_id: uuid.UUID) -> User | None:
+        return self._session.get(User, user_id)
+
+    def get_by_email(self, email: str) -> User | None:
+        statement = sa.select(User).where(User.email_normalized == normalize_email(email))
+        return self._session.scalars(statement).one_or_none()
+
+    def add(self, user: User) -> None:
+        """Insert now, so a duplicate email surfaces here as EmailTaken, even under a race."""
+        self._session.add(user)
+        self.flush()
+
+    def delete(self, user: User) -> None:
+        self._session.delete(user)
+        self._session.flush()
+
+    def flush(self) -> None:
+        """Write pending changes now, so a duplicate email or a stale version surfaces early."""
+        try:
+            self._session.flush()
+        except IntegrityError as error:
+            self._session.rollback()
+            if "email_normalized" in str(error.orig):
+                raise EmailTaken() from None
+            raise
+        except StaleDataError:
+            self._session.rollback()
+            raise PreconditionFailed("The user was changed by another request; read it again.") from None
+
+    def count_active_admins(self, *, lock: bool = False) -> int:
+        """Count active admins; with `lock`, hold their rows so two demotions cannot both pass."""
+        ids = sa.select(User.id).where(User.role == "admin", User.is_active.is_(True))
+        if lock:
+            return len(self._session.scalars(ids.order_by(User.id).with_for_update()).all())
+        return self._session.scalar(sa.select(sa.func.count()).select_from(ids.subquery())) or 0
+
+    def list_page(
+        self, *, limit: int, after: Cursor | None, role: str | None, is_active: bool | None
+    ) -> Sequence[User]:
+        statement = sa.select(User).order_by(User.created_at.desc(), User.id.desc()).limit(limit)
+        if after is not None:
+            statement = statement.where(
+                sa.or_(
+                    User.created_at < after.created_at,
+                    sa.and_(User.created_at == after.created_at, User.id < after.id),
+                )
+            )
+        if role is not None:
+            statement = statement.where(User.role == role)
+        if is_active is not None:
+            statement = statement.where(User.is_active.is_(is_active))
+        return self._session.scalars(statement).all()
+
+    def bulk_insert(self, rows: Sequence[dict[str, Any]]) -> None:
+        self._session.execute(sa.insert(User), list(rows))

@@ -1,0 +1,157 @@
+"""User endpoints: HTTP only (headers, status codes, links); the rules live in UserService."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Response, request, url_for
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from app import services
+from app.core import etag
+from app.core.auth import BEARER_SECURITY, access_token_required, current_principal
+from app.core.pagination import Page
+from app.users.models import User
+from app.users.schemas import (
+    UserCreateSchema,
+    UserListQuerySchema,
+    UserPageSchema,
+    UserSchema,
+    UserUpdateSchema,
+)
+from app.users.service import NewUser, UserChanges
+
+blp = Blueprint("users", __name__, url_prefix="/api/v1/users", description="User accounts")
+
+_ETAG_HEADER = {"ETag": {"description": "Entity tag of the user", "schema": {"type": "string"}}}
+_CONDITIONAL = [
+    {
+        "in": "header",
+        "name": "If-Match",
+        "schema": {"type": "string"},
+        "required": False,
+        "description": "Apply only if the user's current ETag matches (else 412)",
+    },
+]
+
+
+def _tagged(user: User, status: int = 200) -> tuple[User, int, dict[str, str]]:
+    return user, status, {"ETag": etag.etag_for(user.id, user.version)}
+
+
+def _if_match() -> list[str] | None:
+    return etag.parse_header(request.headers.get("If-Match"))
+
+
+def _page_body(page: Page[User], query: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
+    next_cursor = page.next_cursor.encode() if page.next_cursor else None
+    headers: dict[str, str] = {}
+    if next_cursor is not None:
+        params = {k: v for k, v in request.args.items() if k != "cursor"}
+        link = url_for("users.Users", _external=True, **{**params, "cursor": next_cursor})
+        headers["Link"] = f'<{link}>; rel="next"'
+    return {"items": page.items, "next_cursor": next_cursor}, 200, headers
+
+
+@blp.route("/me")
+class Me(MethodView):
+    @access_token_required
+    @blp.doc(security=BEARER_SECURITY)
+    @blp.response(200, UserSchema, headers=_ETAG_HEADER)
+    @blp.alt_response(401, description="Missing, invalid or revoked token")
+    def get(self) -> tuple[User, int, dict[str, str]]:
+        """Read your own account."""
+        actor = current_principal()
+        return _tagged(services.user_service().get(actor, actor.user_id))
+
+
+@blp.route("")
+class Users(MethodView):
+    @access_token_required
+    @blp.doc(security=BEARER_SECURITY)
+    @blp.arguments(UserListQuerySchema, location="query", as_kwargs=True)
+    @blp.response(200, UserPageSchema, headers={"Link": {"description": 'Next page, rel="next"'}})
+    @blp.alt_response(401, description="Missing, invalid or revoked token")
+    @blp.alt_response(403, description="Admins only")
+    @blp.alt_response(422, description="Bad limit, cursor or filter")
+    def get(self, **query: Any) -> tuple[dict[str, Any], int, dict[str, str]]:
+        """List users, newest first (admins only)."""
+        page = services.user_service().list(
+            current_principal(),
+            limit=query["limit"],
+            after=query.get("cursor"),
+            role=query.get("role"),
+            is_active=query.get("is_active"),
+        )
+        return _page_body(page, query)
+
+    @access_token_required
+    @blp.doc(security=BEARER_SECURITY)
+    @blp.arguments(UserCreateSchema)
+    @blp.response(
+        201, UserSchema, headers={"Location": {"description": "URL of the new user"}, **_ETAG_HEADER}
+    )
+    @blp.alt_response(401, description="Missing, invalid or revoked token")
+    @blp.alt_response(403, description="Admins only")
+    @blp.alt_response(409, description="`email_taken`")
+    @blp.alt_response(422, description="Invalid body, weak or common password")
+    def post(self, body: dict[str, Any]) -> tuple[User, int, dict[str, str]]:
+        """Create a user of any role (admins only)."""
+        user = services.user_service().create(current_principal(), NewUser(**body))
+        user, status, headers = _tagged(user, 201)
+        return user, status, {**headers, "Location": url_for("users.UserById", user_id=user.id)}
+
+
+@blp.route("/<uuid:user_id>")
+class UserById(MethodView):
+    @access_token_required
+    @blp.doc(
+        security=BEARER_SECURITY,
+        parameters=[
+            {"in": "header", "name": "If-None-Match", "schema": {"type": "string"}, "required": False}
+        ],
+    )
+    @blp.response(200, UserSchema, headers=_ETAG_HEADER)
+    @blp.alt_response(304, description="Not modified: the If-None-Match ETag is current")
+    @blp.alt_response(401, description="Missing, invalid or revoked token")
+    @blp.alt_response(403, description="Not yours, and you are not an admin")
+    @blp.alt_response(404, description="No such user (admins only)")
+    def get(self, user_id: uuid.UUID) -> tuple[User, int, dict[str, str]] | Response:
+        """Read a user (yourself, or anyone as an admin)."""
+        user, status, headers = _tagged(services.user_service().get(current_principal(), user_id))
+        candidates = etag.parse_header(request.headers.get("If-None-Match"))
+        if candidates and etag.matches(headers["ETag"], candidates, weak=True):
+            return Response(status=304, headers=headers)
+        return user, status, headers
+
+    @access_token_required
+    @blp.doc(security=BEARER_SECURITY, parameters=_CONDITIONAL)
+    @blp.arguments(UserUpdateSchema)
+    @blp.response(200, UserSchema, headers=_ETAG_HEADER)
+    @blp.alt_response(401, description="Missing, invalid or revoked token")
+    @blp.alt_response(403, description="Not allowed, admin-only field, or `invalid_current_password`")
+    @blp.alt_response(404, description="No such user (admins only)")
+    @blp.alt_response(409, description="`email_taken` or `last_admin`")
+    @blp.alt_response(412, description="`precondition_failed`: stale If-Match or a concurrent update")
+    @blp.alt_response(422, description="Invalid body, or `current_password` missing")
+    def patch(self, body: dict[str, Any], user_id: uuid.UUID) -> tuple[User, int, dict[str, str]]:
+        """Change a user's fields; your own email or password needs current_password."""
+        current_password = body.pop("current_password", None)
+        changes = UserChanges(values=body, current_password=current_password)
+        user = services.user_service().update(current_principal(), user_id, changes, if_match=_if_match())
+        return _tagged(user)
+
+    @access_token_required
+    @blp.doc(security=BEARER_SECURITY, parameters=_CONDITIONAL)
+    @blp.response(204)
+    @blp.alt_response(401, description="Missing, invalid or revoked token")
+    @blp.alt_response(403, description="Not yours, and you are not an admin")
+    @blp.alt_response(404, description="No such user (admins only)")
+    @blp.alt_response(409, description="`last_admin`")
+    @blp.alt_response(412, description="`precondition_failed`: stale If-Match")
+    def delete(self, user_id: uuid.UUID) -> Response:
+        """Delete a user; their tokens stop working at once."""
+        services.user_service().delete(current_principal(), user_id, if_match=_if_match())
+        return Response(status=204)

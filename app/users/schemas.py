@@ -1,0 +1,62 @@
+from typing import Any
+
+import marshmallow as ma
+
+from app.core.fields import DisplayName, Password, StrictBoolean, TrimmedEmail
+from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Cursor, InvalidCursor
+from app.users.models import ROLES
+
+
+class UserSchema(ma.Schema):
+    id = ma.fields.UUID(dump_only=True)
+    email = ma.fields.String(dump_only=True)
+    name = ma.fields.String(dump_only=True)
+    role = ma.fields.String(dump_only=True, metadata={"enum": list(ROLES)})
+    is_active = ma.fields.Boolean(dump_only=True)
+    created_at = ma.fields.AwareDateTime(dump_only=True)
+    updated_at = ma.fields.AwareDateTime(dump_only=True)
+
+
+class UserCreateSchema(ma.Schema):
+    email = TrimmedEmail(required=True)
+    password = Password(required=True)
+    name = DisplayName(required=True)
+    role = ma.fields.String(load_default="user", validate=ma.validate.OneOf(ROLES))
+
+
+class UserUpdateSchema(ma.Schema):
+    name = DisplayName()
+    email = TrimmedEmail()
+    password = Password()
+    current_password = Password(validate=ma.validate.Length(min=1, max=128))
+    role = ma.fields.String(validate=ma.validate.OneOf(ROLES))
+    is_active = StrictBoolean()
+
+    @ma.validates_schema
+    def _not_empty(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if not set(data) - {"current_password"}:
+            raise ma.ValidationError("Give at least one field to change.", "_schema")
+
+
+class CursorField(ma.fields.Field[Cursor]):
+    """An opaque keyset cursor; anything that does not decode is a 422, never a 500."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Cursor:
+        if not isinstance(value, str):
+            raise ma.ValidationError("Invalid cursor.")
+        try:
+            return Cursor.decode(value)
+        except InvalidCursor as error:
+            raise ma.ValidationError("Invalid cursor.") from error
+
+
+class UserListQuerySchema(ma.Schema):
+    limit = ma.fields.Integer(load_default=DEFAULT_LIMIT, validate=ma.validate.Range(min=1, max=MAX_LIMIT))
+    cursor = CursorField()
+    role = ma.fields.String(validate=ma.validate.OneOf(ROLES))
+    is_active = ma.fields.Boolean()
+
+
+class UserPageSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(UserSchema))
+    next_cursor = ma.fields.String(allow_none=True)
