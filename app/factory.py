@@ -8,20 +8,41 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask_cors import CORS
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import docs
 from app.auth import jwt_callbacks
 from app.config import Settings, load_settings
-from app.core import access_log, error_handlers, request_context
+from app.core import access_log, content_type, error_handlers, request_context, security_headers
 from app.core.api import ProblemApi
 from app.core.db import enable_sqlite_pragmas, engine_options
 from app.core.json import OrjsonProvider
 from app.core.logging import configure_logging
 from app.core.passwords import Argon2PasswordHasher
+from app.core.rate_limits import init_rate_limits
 from app.extensions import db, jwt, migrate
 
 API_TITLE = "Keel"
 API_VERSION = "1.0.0"
+CORS_ALLOW_HEADERS = [
+    "Authorization",
+    "Content-Type",
+    "If-Match",
+    "If-None-Match",
+    "X-CSRF-TOKEN",
+    "X-Request-ID",
+]
+CORS_EXPOSE_HEADERS = [
+    "ETag",
+    "Link",
+    "Location",
+    "Retry-After",
+    "X-Request-ID",
+    "X-RateLimit-Limit",
+    "X-RateLimit-Remaining",
+    "X-RateLimit-Reset",
+]
 
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
@@ -33,6 +54,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     _register_extensions(app, settings)
     _register_blueprints(app, ProblemApi(app))
     _register_hooks(app)
+    _register_edge(app, settings)
     error_handlers.register(app)
     _register_cli(app)
     return app
@@ -121,6 +143,27 @@ def _register_blueprints(app: Flask, api: ProblemApi) -> None:
     )
     for blueprint in (health_blp, auth_blp, users_blp):
         api.register_blueprint(blueprint)
+
+
+def _register_edge(app: Flask, settings: Settings) -> None:
+    """Client address, security headers, CORS and rate limits: what guards the edge."""
+    if settings.trusted_proxies:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies
+        )
+    # Registered before the limiter so it runs after it and sees its headers.
+    security_headers.register(app, hsts_seconds=settings.hsts_seconds)
+    if settings.cors_origins:
+        CORS(
+            app,
+            resources={r"/api/*": {"origins": list(settings.cors_origins)}},
+            supports_credentials=True,
+            allow_headers=CORS_ALLOW_HEADERS,
+            expose_headers=CORS_EXPOSE_HEADERS,
+            max_age=600,
+        )
+    init_rate_limits(app, settings)
+    content_type.register(app)
 
 
 def _register_hooks(app: Flask) -> None:

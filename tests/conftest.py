@@ -143,3 +143,26 @@ def user_tokens(client: FlaskClient, user: Account) -> Tokens:
 @pytest.fixture
 def admin_tokens(client: FlaskClient, admin: Account) -> Tokens:
     return login(client, admin)
+
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL")
+STORAGES = ["memory", "redis"] if REDIS_URL else ["memory"]
+
+if os.environ.get("CI") and not REDIS_URL:  # pragma: no cover - guards CI configuration
+    raise RuntimeError("CI must set TEST_REDIS_URL: Redis tests may not be skipped there")
+
+
+@pytest.fixture(params=STORAGES)
+def limiter_storage(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
+    """Settings that switch the rate limits on, in memory or on the test Redis (emptied around the test)."""
+    if request.param == "memory":
+        yield {"RATELIMIT_ENABLED": "true"}
+        return
+    import redis
+
+    assert REDIS_URL is not None
+    client = redis.Redis.from_url(REDIS_URL)
+    client.flushdb()
+    yield {"RATELIMIT_ENABLED": "true", "REDIS_URL": REDIS_URL}
+    client.flushdb()
+    client.close()

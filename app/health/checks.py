@@ -1,9 +1,11 @@
-"""Dependency checks for readiness, bounded in time so a hanging dependency cannot stall /ready."""
+"""Dependency checks for readiness, run side by side and bounded in time, so a hanging
+dependency cannot stall /ready (nor pile up threads: one probe per dependency at a time)."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
@@ -16,20 +18,34 @@ _inflight: dict[str, Future[None]] = {}
 _lock = threading.Lock()
 
 
-def run_bounded(name: str, check: Callable[[], None], timeout: float = CHECK_TIMEOUT_SECONDS) -> bool:
-    """Run `check` in the background; at most one probe per dependency is in flight at a time."""
+def _start(name: str, check: Callable[[], None]) -> Future[None]:
     with _lock:
         future = _inflight.get(name)
         if future is None or future.done():
             future = _executor.submit(check)
             _inflight[name] = future
-    try:
-        future.result(timeout=timeout)
-    except FutureTimeout:
-        return False
-    except Exception:
-        return False
-    return True
+        return future
+
+
+def run_all(
+    checks: Mapping[str, Callable[[], None]], timeout: float = CHECK_TIMEOUT_SECONDS
+) -> dict[str, bool]:
+    """Run every check concurrently; whatever has not answered by the deadline has failed."""
+    futures = {name: _start(name, check) for name, check in checks.items()}
+    deadline = time.monotonic() + timeout
+    results: dict[str, bool] = {}
+    for name, future in futures.items():
+        try:
+            future.result(timeout=max(0.0, deadline - time.monotonic()))
+        except (FutureTimeout, Exception):
+            results[name] = False
+        else:
+            results[name] = True
+    return results
+
+
+def run_bounded(name: str, check: Callable[[], None], timeout: float = CHECK_TIMEOUT_SECONDS) -> bool:
+    return run_all({name: check}, timeout)[name]
 
 
 def ping_database(engine: sa.Engine) -> Callable[[], None]:

@@ -38,8 +38,13 @@ def migrate(database_url: str) -> None:
 
 
 def dispose(app: Flask) -> None:
+    """Close what an app holds open: its database pool and its rate-limit storage connections."""
     with app.app_context():
         db.engine.dispose()
+    for limiter in app.extensions.get("limiter", ()):
+        client = getattr(limiter.storage, "storage", None)
+        if client is not None and hasattr(client, "close"):
+            client.close()
 
 
 def _admin_engine(server_url: str) -> sa.Engine:

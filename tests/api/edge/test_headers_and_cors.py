@@ -1,0 +1,103 @@
+"""Security headers on every response, and CORS only for configured origins."""
+
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.support import databases
+from tests.support.accounts import Account, Tokens
+
+ORIGIN = "https://app.example.com"
+
+
+def assert_security_headers(response: Any) -> None:
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize("path", ["/health", "/nowhere", "/api/v1/users/me", "/openapi.json"])
+def test_security_headers_on_success_and_error_responses(client: FlaskClient, path: str) -> None:
+    response = client.get(path)
+    assert_security_headers(response)
+    assert response.headers["Content-Security-Policy"].startswith("default-src 'none'")
+    assert "Strict-Transport-Security" not in response.headers
+
+
+def test_docs_get_the_csp_swagger_ui_needs_and_no_inline_scripts(client: FlaskClient) -> None:
+    response = client.get("/docs")
+    assert_security_headers(response)
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp
+    assert "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
+    assert "<script>" not in response.get_data(as_text=True)
+
+
+def test_hsts_when_configured(app: Flask) -> None:
+    secured = databases.make_app(app.config["SQLALCHEMY_DATABASE_URI"], {"HSTS_SECONDS": "31536000"})
+    response = secured.test_client().get("/health")
+    assert response.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+    databases.dispose(secured)
+
+
+def test_token_and_user_responses_are_not_cached(
+    client: FlaskClient, user: Account, user_tokens: Tokens
+) -> None:
+    login = client.post("/api/v1/auth/login", json={"email": user.email, "password": user.password})
+    assert login.headers["Cache-Control"] == "no-store"
+    me = client.get("/api/v1/users/me", headers=user_tokens.headers)
+    assert me.status_code == 200
+    assert me.headers["Cache-Control"] == "no-store"
+
+
+def _cors_app(app: Flask) -> Flask:
+    return databases.make_app(
+        app.config["SQLALCHEMY_DATABASE_URI"], {"CORS_ORIGINS": f"{ORIGIN},https://b.example"}
+    )
+
+
+def _preflight(client: FlaskClient, origin: str) -> Any:
+    return client.options(
+        "/api/v1/auth/refresh",
+        headers={
+            "Origin": origin,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "X-CSRF-TOKEN, Content-Type",
+        },
+    )
+
+
+def test_cors_preflight_allows_a_configured_origin_with_credentials(app: Flask) -> None:
+    cors = _cors_app(app)
+    response = _preflight(cors.test_client(), ORIGIN)
+    assert response.status_code == 200
+    assert response.headers["Access-Control-Allow-Origin"] == ORIGIN
+    assert response.headers["Access-Control-Allow-Credentials"] == "true"
+    assert "x-csrf-token" in response.headers["Access-Control-Allow-Headers"].lower()
+    databases.dispose(cors)
+
+
+def test_cors_preflight_refuses_other_origins(app: Flask) -> None:
+    cors = _cors_app(app)
+    response = _preflight(cors.test_client(), "https://evil.example")
+    assert "Access-Control-Allow-Origin" not in response.headers
+    assert "Access-Control-Allow-Credentials" not in response.headers
+    databases.dispose(cors)
+
+
+def test_cors_is_off_without_configured_origins(client: FlaskClient) -> None:
+    response = _preflight(client, ORIGIN)
+    assert "Access-Control-Allow-Origin" not in response.headers
+
+
+def test_cors_exposes_headers_clients_need(app: Flask) -> None:
+    cors = _cors_app(app)
+    response = cors.test_client().get("/api/v1/users/me", headers={"Origin": ORIGIN})
+    assert response.headers["Access-Control-Allow-Origin"] == ORIGIN
+    exposed = response.headers["Access-Control-Expose-Headers"].lower()
+    for name in ("etag", "link", "x-request-id", "retry-after"):
+        assert name in exposed
+    databases.dispose(cors)

@@ -1,0 +1,72 @@
+"""The client address: X-Forwarded-For counts only for the configured number of trusted hops."""
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from app.core.logging import ContextFilter, build_formatter
+from tests.support import databases
+
+SPOOFED = ["203.0.113.1", "203.0.113.2", "203.0.113.3", "203.0.113.4"]
+
+
+@pytest.fixture
+def access_lines() -> Iterator[io.StringIO]:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(ContextFilter())
+    handler.setFormatter(build_formatter("json"))
+    access = logging.getLogger("keel.access")
+    access.addHandler(handler)
+    yield stream
+    access.removeHandler(handler)
+
+
+def _app(app: Flask, hops: int) -> Flask:
+    return databases.make_app(
+        app.config["SQLALCHEMY_DATABASE_URI"],
+        {"RATELIMIT_ENABLED": "true", "RATELIMIT_LOGIN_IP": "3 per minute", "TRUSTED_PROXIES": str(hops)},
+    )
+
+
+def _login(client: Any, forwarded_for: str) -> int:
+    response = client.post(
+        "/api/v1/auth/login",
+        json={"email": "nobody@example.com", "password": "whatever-pass"},
+        headers={"X-Forwarded-For": forwarded_for},
+        environ_base={"REMOTE_ADDR": "10.1.1.1"},
+    )
+    return int(response.status_code)
+
+
+def _clients(stream: io.StringIO) -> list[str]:
+    return [json.loads(line)["client"] for line in stream.getvalue().splitlines() if line.startswith("{")]
+
+
+def test_spoofed_forwarded_for_changes_nothing_without_trusted_proxies(
+    app: Flask, access_lines: io.StringIO
+) -> None:
+    direct = _app(app, 0)
+    client = direct.test_client()
+    statuses = [_login(client, address) for address in SPOOFED]
+    assert statuses == [401, 401, 401, 429]
+    assert set(_clients(access_lines)) == {"10.1.1.1"}
+    databases.dispose(direct)
+
+
+def test_one_trusted_hop_uses_the_address_the_proxy_saw(app: Flask, access_lines: io.StringIO) -> None:
+    proxied = _app(app, 1)
+    client = proxied.test_client()
+    # The client forged the first entry; the trusted proxy appended the real one.
+    statuses = [_login(client, f"6.6.6.6, {address}") for address in SPOOFED]
+    assert statuses == [401, 401, 401, 401]
+    assert _clients(access_lines) == SPOOFED
+    assert _login(client, f"7.7.7.7, {SPOOFED[0]}") == 401
+    assert _login(client, f"8.8.8.8, {SPOOFED[0]}") == 401
+    assert _login(client, f"9.9.9.9, {SPOOFED[0]}") == 429
+    databases.dispose(proxied)

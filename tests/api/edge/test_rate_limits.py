@@ -1,0 +1,144 @@
+"""Rate limits: per client, per target email for logins, shared through Redis, never a 500."""
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import redis
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.conftest import REDIS_URL
+from tests.support import databases
+from tests.support.accounts import Account
+
+LOGIN = "/api/v1/auth/login"
+
+
+@pytest.fixture
+def app_overrides(limiter_storage: dict[str, str]) -> dict[str, Any]:
+    return {
+        **limiter_storage,
+        "RATELIMIT_LOGIN_EMAIL": "3 per minute",
+        "RATELIMIT_LOGIN_IP": "5 per minute",
+        "RATELIMIT_REGISTER": "2 per minute",
+        "RATELIMIT_DEFAULT": "4 per minute",
+    }
+
+
+def post_login(client: FlaskClient, email: str, password: str, address: str = "203.0.113.7") -> Any:
+    return client.post(
+        LOGIN, json={"email": email, "password": password}, environ_base={"REMOTE_ADDR": address}
+    )
+
+
+def assert_rate_limited(response: Any) -> None:
+    assert response.status_code == 429
+    assert response.content_type == "application/problem+json"
+    assert response.get_json()["code"] == "rate_limited"
+    assert int(response.headers["Retry-After"]) >= 1
+
+
+def test_login_is_throttled_per_email_across_client_addresses(client: FlaskClient, user: Account) -> None:
+    for n in range(3):
+        assert post_login(client, user.email, "wrong-password", address=f"198.51.100.{n}").status_code == 401
+    # A fourth address, and the right password: the account is still protected.
+    assert_rate_limited(post_login(client, user.email, user.password, address="198.51.100.99"))
+
+
+def test_login_email_limit_counts_only_failures(client: FlaskClient, user: Account) -> None:
+    for n in range(4):
+        assert post_login(client, user.email, user.password, address=f"198.51.100.{n}").status_code == 200
+
+
+def test_login_is_throttled_per_client_address(client: FlaskClient) -> None:
+    statuses = [post_login(client, f"nobody{n}@example.com", "whatever-pass").status_code for n in range(5)]
+    assert statuses == [401] * 5
+    assert_rate_limited(post_login(client, "someone-else@example.com", "whatever-pass"))
+
+
+def test_rate_limit_counts_requests_whose_body_fails_validation(client: FlaskClient) -> None:
+    for _ in range(2):
+        assert client.post("/api/v1/auth/register", json={"email": "not-an-email"}).status_code == 422
+    assert_rate_limited(client.post("/api/v1/auth/register", json={"email": "not-an-email"}))
+
+
+def test_limited_routes_carry_rate_limit_headers(client: FlaskClient) -> None:
+    response = post_login(client, "nobody@example.com", "whatever-pass")
+    assert response.headers["X-RateLimit-Limit"] == "5"
+    assert response.headers["X-RateLimit-Remaining"] == "4"
+    assert "Retry-After" not in response.headers
+
+
+def test_default_limit_applies_to_api_routes(client: FlaskClient) -> None:
+    statuses = [client.get("/api/v1/users/me").status_code for _ in range(4)]
+    assert statuses == [401] * 4
+    assert_rate_limited(client.get("/api/v1/users/me"))
+
+
+@pytest.mark.parametrize("path", ["/health", "/ready", "/openapi.json", "/docs"])
+def test_operational_endpoints_are_exempt(client: FlaskClient, path: str) -> None:
+    for _ in range(8):
+        response = client.get(path)
+        assert response.status_code == 200
+        assert "X-RateLimit-Limit" not in response.headers
+
+
+def test_limits_reset_when_the_window_passes(app: Flask, limiter_storage: dict[str, str]) -> None:
+    fast = databases.make_app(
+        app.config["SQLALCHEMY_DATABASE_URI"], {**limiter_storage, "RATELIMIT_DEFAULT": "2 per 1 second"}
+    )
+    client = fast.test_client()
+    assert [client.get("/api/v1/users/me").status_code for _ in range(2)] == [401, 401]
+    assert_rate_limited(client.get("/api/v1/users/me"))
+    time.sleep(1.2)
+    assert client.get("/api/v1/users/me").status_code == 401
+    databases.dispose(fast)
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    if REDIS_URL is None:
+        pytest.skip("TEST_REDIS_URL is not set (CI always sets it)")
+    client = redis.Redis.from_url(REDIS_URL)
+    client.flushdb()
+    yield REDIS_URL
+    client.flushdb()
+    client.close()
+
+
+def _instances(app: Flask, **overrides: str) -> tuple[Flask, Flask]:
+    settings = {"RATELIMIT_ENABLED": "true", "RATELIMIT_LOGIN_IP": "5 per minute", **overrides}
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    return databases.make_app(url, settings), databases.make_app(url, settings)
+
+
+def test_limits_are_shared_by_two_instances_on_one_redis(app: Flask, redis_url: str) -> None:
+    one, two = _instances(app, REDIS_URL=redis_url)
+    first, second = one.test_client(), two.test_client()
+    for n in range(5):
+        target = first if n % 2 == 0 else second
+        assert post_login(target, f"nobody{n}@example.com", "whatever-pass").status_code == 401
+    assert_rate_limited(post_login(second, "nobody@example.com", "whatever-pass"))
+    assert_rate_limited(post_login(first, "nobody@example.com", "whatever-pass"))
+    databases.dispose(one)
+    databases.dispose(two)
+
+
+def test_in_memory_limits_are_per_instance(app: Flask) -> None:
+    one, two = _instances(app)
+    first, second = one.test_client(), two.test_client()
+    for n in range(5):
+        assert post_login(first, f"nobody{n}@example.com", "whatever-pass").status_code == 401
+    assert_rate_limited(post_login(first, "nobody@example.com", "whatever-pass"))
+    assert post_login(second, "nobody@example.com", "whatever-pass").status_code == 401
+    databases.dispose(one)
+    databases.dispose(two)
+
+
+def test_disabled_rate_limits_never_answer_429(app: Flask) -> None:
+    plain = databases.make_app(app.config["SQLALCHEMY_DATABASE_URI"], {"RATELIMIT_DEFAULT": "1 per minute"})
+    client = plain.test_client()
+    assert [client.get("/api/v1/users/me").status_code for _ in range(3)] == [401, 401, 401]
+    databases.dispose(plain)

@@ -1,0 +1,111 @@
+"""Redis going away mid-flight: still served, login still throttled, one error line, back by itself."""
+
+import io
+import json
+import logging
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from app.core.logging import ContextFilter, RedactingFilter, build_formatter
+from tests.support import databases
+from tests.support.accounts import Account
+from tests.support.redis_server import RedisServer
+
+LOGIN = "/api/v1/auth/login"
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def log_lines() -> Iterator[io.StringIO]:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(ContextFilter())
+    handler.addFilter(RedactingFilter())
+    handler.setFormatter(build_formatter("json"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    yield stream
+    root.removeHandler(handler)
+
+
+def _app(app: Flask, redis_url: str) -> Flask:
+    return databases.make_app(
+        app.config["SQLALCHEMY_DATABASE_URI"],
+        {
+            "RATELIMIT_ENABLED": "true",
+            "REDIS_URL": redis_url,
+            "RATELIMIT_LOGIN_EMAIL": "3 per minute",
+            "REDIS_TIMEOUT_SECONDS": "0.3",
+        },
+    )
+
+
+def _fail_login(client: FlaskClient, account: Account, n: int) -> int:
+    response = client.post(
+        LOGIN,
+        json={"email": account.email, "password": "wrong-password"},
+        environ_base={"REMOTE_ADDR": f"192.0.2.{n}"},
+    )
+    return response.status_code
+
+
+def _outage_lines(stream: io.StringIO) -> list[dict[str, object]]:
+    lines = [json.loads(line) for line in stream.getvalue().splitlines() if line.startswith("{")]
+    return [line for line in lines if "rate limit storage unreachable" in str(line.get("message"))]
+
+
+def test_redis_outage_keeps_serving_and_throttling(
+    app: Flask, user: Account, redis_server: RedisServer, log_lines: io.StringIO
+) -> None:
+    limited = _app(app, redis_server.url)
+    client = limited.test_client()
+    assert client.get("/ready").get_json()["checks"]["redis"] == "ok"
+    assert _fail_login(client, user, 1) == 401
+    assert any(b"login-email" in key for key in redis_server.stored_keys())
+
+    redis_server.stop()
+
+    statuses = [_fail_login(client, user, n) for n in range(2, 8)]
+    assert 500 not in statuses
+    assert statuses[:3] == [401, 401, 401]
+    assert set(statuses[3:]) == {429}
+    ready = client.get("/ready")
+    assert ready.status_code == 200
+    assert ready.get_json()["checks"] == {"database": "ok", "redis": "degraded"}
+    assert client.get("/api/v1/users/me").status_code == 401
+
+    outages = _outage_lines(log_lines)
+    assert len(outages) == 1
+    assert outages[0]["level"] == "ERROR"
+    databases.dispose(limited)
+
+
+def test_shared_limits_resume_when_redis_returns(
+    app: Flask, user: Account, redis_server: RedisServer, log_lines: io.StringIO
+) -> None:
+    limited = _app(app, redis_server.url)
+    client = limited.test_client()
+    redis_server.stop()
+    assert client.get("/api/v1/users/me").status_code == 401
+    redis_server.start()
+
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not redis_server.stored_keys():
+        client.get("/api/v1/users/me")
+        time.sleep(0.2)
+    assert redis_server.stored_keys(), "limits never moved back to Redis"
+    assert client.get("/ready").get_json()["checks"]["redis"] == "ok"
+    assert "recovered" in log_lines.getvalue()
+    databases.dispose(limited)
