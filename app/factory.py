@@ -14,7 +14,15 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from app import docs
 from app.auth import jwt_callbacks
 from app.config import Settings, load_settings
-from app.core import access_log, content_type, error_handlers, request_context, security_headers
+from app.core import (
+    access_log,
+    content_type,
+    error_handlers,
+    metrics,
+    request_context,
+    security_headers,
+    tracing,
+)
 from app.core.api import ProblemApi
 from app.core.db import enable_sqlite_pragmas, engine_options
 from app.core.json import OrjsonProvider
@@ -118,6 +126,8 @@ def _register_extensions(app: Flask, settings: Settings) -> None:
     db.init_app(app)
     with app.app_context():
         enable_sqlite_pragmas(db.engine)
+        if tracing.configure_from_environment():
+            tracing.instrument(app, db.engine)
     migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"))
     jwt.init_app(app)
     jwt_callbacks.register(jwt)
@@ -168,6 +178,7 @@ def _register_edge(app: Flask, settings: Settings) -> None:
 
 def _register_hooks(app: Flask) -> None:
     request_context.register(app)
+    metrics.register(app)
     access_log.register(app)
 
 

@@ -8,6 +8,7 @@ import sys
 
 from pythonjsonlogger.json import JsonFormatter
 
+from app.core import tracing
 from app.core.request_context import request_id_var, user_id_var
 
 _SENSITIVE_KEYS = frozenset(
@@ -36,6 +37,9 @@ class ContextFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id_var.get()
+        trace_id = tracing.current_trace_id()
+        if trace_id is not None:
+            record.trace_id = trace_id
         if getattr(record, "user_id", None) is None:
             record.user_id = user_id_var.get()
         return True
@@ -99,3 +103,4 @@ def configure_logging(*, level: str, log_format: str) -> None:
     handler.setFormatter(build_formatter(log_format))
     root.setLevel(level)
     logging.getLogger("werkzeug").setLevel(max(logging.getLevelName(level), logging.WARNING))
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)

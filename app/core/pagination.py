@@ -6,7 +6,7 @@ import base64
 import binascii
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
 import orjson
@@ -38,8 +38,16 @@ class Cursor:
             parsed = datetime.fromisoformat(created_at)
             if parsed.tzinfo is None:
                 raise InvalidCursor("cursor timestamp has no offset")
-            return cls(created_at=parsed, id=uuid.UUID(id_))
-        except (binascii.Error, orjson.JSONDecodeError, ValueError, TypeError, AttributeError) as error:
+            # Normalised here, so an offset that pushes the instant out of range fails as a bad cursor.
+            return cls(created_at=parsed.astimezone(UTC), id=uuid.UUID(id_))
+        except (
+            binascii.Error,
+            orjson.JSONDecodeError,
+            ValueError,
+            TypeError,
+            AttributeError,
+            OverflowError,
+        ) as error:
             raise InvalidCursor("Invalid cursor.") from error
 
 

@@ -8,6 +8,7 @@ from flask import Response, current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from app.core import metrics
 from app.core.lifecycle import shutdown_started
 from app.core.problems import problem
 from app.extensions import db
@@ -52,3 +53,12 @@ class Ready(MethodView):
                 extra={"checks": results},
             )
         return {"status": "ok", "checks": results}
+
+
+@blp.route("/metrics")
+class Metrics(MethodView):
+    @blp.response(200, content_type="text/plain", description="Prometheus text exposition format")
+    def get(self) -> Response:
+        """Expose request counts, latencies and pool figures for Prometheus (not for the public)."""
+        metrics.observe_pool(db.engine.pool.checkedout() if hasattr(db.engine.pool, "checkedout") else 0)
+        return metrics.exposition()

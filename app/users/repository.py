@@ -79,12 +79,9 @@ class SqlUserRepository:
     ) -> Sequence[User]:
         statement = sa.select(User).order_by(User.created_at.desc(), User.id.desc()).limit(limit)
         if after is not None:
-            statement = statement.where(
-                sa.or_(
-                    User.created_at < after.created_at,
-                    sa.and_(User.created_at == after.created_at, User.id < after.id),
-                )
-            )
+            # A row comparison is a seek on ix_users_created_at_id; the equivalent OR of two
+            # comparisons is only a filter, which reads every row before the cursor.
+            statement = statement.where(sa.tuple_(User.created_at, User.id) < (after.created_at, after.id))
         if role is not None:
             statement = statement.where(User.role == role)
         if is_active is not None:

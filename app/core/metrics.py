@@ -1,0 +1,70 @@
+"""Prometheus metrics: request counts and latency by route template, merged across gunicorn workers.
+
+With PROMETHEUS_MULTIPROC_DIR set (gunicorn.conf.py does), every worker writes its samples to that
+directory and /metrics merges them, so one scrape sees the whole instance.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from flask import Flask, Response, g, request
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+REQUESTS = Counter("keel_http_requests_total", "HTTP requests served", ["method", "route", "status"])
+LATENCY = Histogram(
+    "keel_http_request_duration_seconds",
+    "HTTP request latency",
+    ["method", "route", "status"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+POOL_IN_USE = Gauge(
+    "keel_db_pool_connections_in_use", "Database connections checked out", multiprocess_mode="livesum"
+)
+UNMATCHED_ROUTE = "<unmatched>"
+
+
+def register(app: Flask) -> None:
+    app.before_request(_start_timer)
+    app.after_request(_observe)
+
+
+def _start_timer() -> None:
+    g.metrics_started_at = time.perf_counter()
+
+
+def _observe(response: Response) -> Response:
+    started = g.get("metrics_started_at")
+    if started is None:
+        return response
+    # The route template, never the raw path: ids in paths would explode the label set.
+    route = request.url_rule.rule if request.url_rule is not None else UNMATCHED_ROUTE
+    labels = (request.method, route, str(response.status_code))
+    REQUESTS.labels(*labels).inc()
+    LATENCY.labels(*labels).observe(time.perf_counter() - started)
+    return response
+
+
+def observe_pool(checked_out: int) -> None:
+    POOL_IN_USE.set(checked_out)
+
+
+def exposition() -> Response:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        body = generate_latest(registry)
+    else:
+        from prometheus_client import REGISTRY
+
+        body = generate_latest(REGISTRY)
+    return Response(body, content_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,105 @@
+"""Prometheus metrics by route template; OpenTelemetry only when asked for."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+
+from app.core import tracing
+from app.core.lifecycle import shutdown_started
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _count(text: str, method: str, route: str, status: int) -> float:
+    pattern = rf'keel_http_requests_total{{method="{method}",route="{re.escape(route)}",status="{status}"}} ([0-9.e+]+)'
+    match = re.search(pattern, text)
+    return float(match.group(1)) if match else 0.0
+
+
+def test_metrics_count_requests_by_route_template_never_raw_path(client: FlaskClient) -> None:
+    before = client.get("/metrics").get_data(as_text=True)
+    target = f"/api/v1/users/{uuid.uuid4()}"
+    for _ in range(3):
+        client.get(target)
+    client.get("/no/such/route")
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert response.content_type.startswith("text/plain")
+    text = response.get_data(as_text=True)
+    template = "/api/v1/users/<uuid:user_id>"
+    assert _count(text, "GET", template, 401) - _count(before, "GET", template, 401) == 3
+    assert target not in text
+    assert _count(text, "GET", "<unmatched>", 404) >= 1
+    assert 'keel_http_request_duration_seconds_bucket{le="0.005",method="GET"' in text
+    assert "keel_db_pool_connections_in_use" in text
+
+
+def test_ready_fails_once_shutdown_has_begun(client: FlaskClient) -> None:
+    shutdown_started.set()
+    try:
+        response = client.get("/ready")
+    finally:
+        shutdown_started.clear()
+    assert response.status_code == 503
+    body = response.get_json()
+    assert body["code"] == "service_unavailable"
+    assert body["checks"]["shutdown"] == "in_progress"
+    assert body["checks"]["database"] == "ok"
+
+
+def test_tracing_is_off_without_otel_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("OTEL_TRACES_EXPORTER", "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"):
+        monkeypatch.delenv(name, raising=False)
+    assert tracing.enabled() is False
+    assert tracing.current_trace_id() is None
+
+
+_TRACED = """
+import json, logging, io
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from app.core import tracing
+from app.core.logging import ContextFilter, build_formatter
+assert tracing.enabled()
+exporter = InMemorySpanExporter()
+tracing.configure_from_environment(exporter=exporter)
+from app import create_app
+app = create_app({"APP_ENV": "test", "DATABASE_URL": "sqlite://"})
+stream = io.StringIO()
+handler = logging.StreamHandler(stream)
+handler.addFilter(ContextFilter())
+handler.setFormatter(build_formatter("json"))
+logging.getLogger("keel.access").addHandler(handler)
+app.test_client().post("/api/v1/auth/login", json={"email": "a@example.com", "password": "whatever-pass"})
+line = json.loads(stream.getvalue().splitlines()[-1])
+spans = exporter.get_finished_spans()
+print(json.dumps({"spans": [s.name for s in spans], "trace_id": line.get("trace_id"),
+                  "span_trace_ids": sorted({format(s.context.trace_id, "032x") for s in spans})}))
+"""
+
+
+def test_tracing_spans_flask_and_sqlalchemy_and_stamps_log_lines() -> None:
+    env = {**os.environ, "OTEL_TRACES_EXPORTER": "console", "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(
+        [sys.executable, "-c", _TRACED],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    import json
+
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert "POST /api/v1/auth/login" in report["spans"]
+    assert any(name.startswith("SELECT") for name in report["spans"])
+    assert report["trace_id"] in report["span_trace_ids"]

@@ -1,0 +1,170 @@
+"""End to end, as deployed: nginx in front of two Keel instances sharing PostgreSQL and Redis."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+import uuid
+from collections import Counter
+
+from tests.e2e.conftest import Stack
+from tests.e2e.stack import Reply, call
+
+PASSWORD = "Quiet-Harbour-Lantern-42"
+
+
+def register_and_login(port: int) -> tuple[str, dict[str, str]]:
+    email = f"e2e-{uuid.uuid4().hex[:10]}@example.com"
+    created = call(
+        port, "POST", "/api/v1/auth/register", {"email": email, "password": PASSWORD, "name": "E2E"}
+    )
+    assert created.status == 201, created.body
+    login = call(port, "POST", "/api/v1/auth/login", {"email": email, "password": PASSWORD})
+    assert login.status == 200, login.body
+    return email, login.json()
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_login_through_the_proxy_is_served_by_both_instances(stack: Stack) -> None:
+    _, tokens = register_and_login(stack.nginx.port)
+    before = [len(instance.access_lines()) for instance in stack.instances]
+    for _ in range(10):
+        assert (
+            call(stack.nginx.port, "GET", "/api/v1/users/me", headers=bearer(tokens["access_token"])).status
+            == 200
+        )
+    served = [
+        len(instance.access_lines()) - count for instance, count in zip(stack.instances, before, strict=True)
+    ]
+    assert all(count > 0 for count in served), served
+
+
+def test_refresh_on_one_instance_makes_the_old_token_fail_on_the_other(stack: Stack) -> None:
+    one, two = stack.instances
+    _, tokens = register_and_login(stack.nginx.port)
+    rotated = call(one.port, "POST", "/api/v1/auth/refresh", headers=bearer(tokens["refresh_token"]))
+    assert rotated.status == 200
+    replay = call(two.port, "POST", "/api/v1/auth/refresh", headers=bearer(tokens["refresh_token"]))
+    assert replay.status == 401
+    assert replay.json()["code"] == "token_reused"
+    new_access = rotated.json()["access_token"]
+    assert call(one.port, "GET", "/api/v1/users/me", headers=bearer(new_access)).status == 401
+
+
+def test_logout_refuses_the_access_token_on_every_instance(stack: Stack) -> None:
+    _, tokens = register_and_login(stack.nginx.port)
+    for instance in stack.instances:
+        assert (
+            call(instance.port, "GET", "/api/v1/users/me", headers=bearer(tokens["access_token"])).status
+            == 200
+        )
+    assert (
+        call(stack.nginx.port, "POST", "/api/v1/auth/logout", headers=bearer(tokens["access_token"])).status
+        == 204
+    )
+    for instance in stack.instances:
+        refused = call(instance.port, "GET", "/api/v1/users/me", headers=bearer(tokens["access_token"]))
+        assert refused.status == 401
+        assert refused.json()["code"] == "token_revoked"
+
+
+def test_rate_limits_are_shared_across_instances(stack: Stack) -> None:
+    email = f"target-{uuid.uuid4().hex[:8]}@example.com"
+    attempt = {"email": email, "password": "wrong-password-1"}
+    statuses = [
+        call(instance.port, "POST", "/api/v1/auth/login", attempt).status
+        for instance in (stack.instances[0], stack.instances[1], stack.instances[0])
+    ]
+    assert statuses == [401, 401, 401]
+    for instance in stack.instances:
+        limited = call(instance.port, "POST", "/api/v1/auth/login", attempt)
+        assert limited.status == 429
+        assert int(limited.headers["retry-after"]) >= 1
+
+
+def test_nginx_request_id_reaches_the_app_log(stack: Stack) -> None:
+    reply = call(stack.nginx.port, "GET", "/health")
+    request_id = reply.headers["x-request-id"]
+    assert re.fullmatch(r"[0-9a-f]{32}", request_id)
+    time.sleep(0.2)
+    lines = [line for instance in stack.instances for line in instance.access_lines()]
+    assert any(line.get("request_id") == request_id and line.get("route") == "/health" for line in lines)
+
+
+def test_inbound_request_id_is_passed_on(stack: Stack) -> None:
+    reply = call(stack.nginx.port, "GET", "/health", headers={"X-Request-ID": "client-chosen.id-1"})
+    assert reply.headers["x-request-id"] == "client-chosen.id-1"
+
+
+def test_metrics_are_not_public_through_nginx(stack: Stack) -> None:
+    assert call(stack.nginx.port, "GET", "/metrics").status == 404
+    assert call(stack.instances[0].port, "GET", "/metrics").status == 200
+
+
+def test_proxy_passes_the_client_address_and_json_is_gzipped(stack: Stack) -> None:
+    reply = call(stack.nginx.port, "GET", "/openapi.json", headers={"Accept-Encoding": "gzip"})
+    assert reply.status == 200
+    assert reply.headers.get("content-encoding") == "gzip"
+    clients = {line.get("client") for instance in stack.instances for line in instance.access_lines()}
+    assert clients == {"127.0.0.1"}
+
+
+def test_one_scrape_counts_requests_of_both_workers(stack: Stack) -> None:
+    instance = stack.instances[0]
+    route = "/openapi.json"
+
+    def scrape_total() -> float:
+        text = call(instance.port, "GET", "/metrics").body.decode()
+        pattern = (
+            rf'keel_http_requests_total{{method="GET",route="{re.escape(route)}",status="200"}} ([0-9.e+]+)'
+        )
+        return sum(float(value) for value in re.findall(pattern, text))
+
+    before = scrape_total()
+    threads = [threading.Thread(target=call, args=(instance.port, "GET", route)) for _ in range(40)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert scrape_total() - before == 40
+    pids = {path.stem.rsplit("_", 1)[-1] for path in instance.metrics_dir.glob("counter_*.db")}
+    assert len(pids) >= 2, f"requests were served by workers {pids}"
+
+
+def test_sigterm_under_load_fails_no_request(stack: Stack) -> None:
+    _, tokens = register_and_login(stack.nginx.port)
+    headers = bearer(tokens["access_token"])
+    outcomes: Counter[int] = Counter()
+    errors: list[str] = []
+    stop = threading.Event()
+
+    def load() -> None:
+        while not stop.is_set():
+            try:
+                reply: Reply = call(stack.nginx.port, "GET", "/api/v1/users/me", headers=headers)
+                outcomes[reply.status] += 1
+            except OSError as error:
+                errors.append(repr(error))
+
+    workers = [threading.Thread(target=load) for _ in range(8)]
+    for worker in workers:
+        worker.start()
+    time.sleep(1.0)
+    victim = stack.instances[1]
+    started = time.monotonic()
+    exit_code = victim.terminate()
+    elapsed = time.monotonic() - started
+    time.sleep(1.0)
+    stop.set()
+    for worker in workers:
+        worker.join(timeout=30)
+    assert exit_code == 0
+    assert elapsed < 20
+    assert errors == []
+    assert set(outcomes) == {200}, outcomes
+    assert outcomes[200] > 50
+    victim.start()

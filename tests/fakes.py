@@ -1,0 +1,352 @@
+"""In-memory stand-ins for the ports services depend on: no database, no Flask.
+
+Each fake keeps the observable behaviour of its SQL adapter (uniqueness, version bumps on change,
+conditional rotation, cascade on user deletion) so service rules can be tested against it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.exc import IntegrityError
+from uuid6 import uuid7
+
+from app.auth.models import AuthSession
+from app.auth.repository import SessionRepository
+from app.auth.service import TokenIssuer, TokenPair
+from app.core.pagination import Cursor
+from app.core.passwords import PasswordHasher
+from app.core.principal import Principal
+from app.core.transaction import Transaction
+from app.users.errors import EmailTaken
+from app.users.models import User
+from app.users.repository import UserRepository, normalize_email
+
+START = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+DEFAULT_PASSWORD = "Quiet-Harbour-Lantern-42"
+
+# The columns whose change makes SQLAlchemy issue an UPDATE, and so bump `version`.
+_USER_COLUMNS = (
+    "email",
+    "email_normalized",
+    "name",
+    "password_hash",
+    "role",
+    "is_active",
+    "created_at",
+    "updated_at",
+)
+
+
+class FakeClock:
+    """The current time, moved only by the test."""
+
+    def __init__(self, now: datetime = START) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> datetime:
+        self.now += delta
+        return self.now
+
+
+class FakeTransaction:
+    def __init__(self) -> None:
+        self.commits = 0
+        self.rollbacks = 0
+
+    def commit(self) -> None:
+        self.commits += 1
+
+    def rollback(self) -> None:
+        self.rollbacks += 1
+
+
+class FakePasswordHasher:
+    """Reversible 'hashes' tagged with the cost parameters; changing `params` outdates old hashes."""
+
+    def __init__(self, params: str = "v1") -> None:
+        self.params = params
+        self.hashed: list[str] = []
+        self.verified: list[tuple[str, str]] = []
+        self.burned: list[str] = []
+
+    def hash(self, password: str) -> str:
+        self.hashed.append(password)
+        return f"fake${self.params}${password}"
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        self.verified.append((password_hash, password))
+        scheme, _, rest = password_hash.partition("$")
+        _params, sep, stored = rest.partition("$")
+        return scheme == "fake" and sep == "$" and stored == password
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        return not password_hash.startswith(f"fake${self.params}$")
+
+    def burn(self, password: str) -> None:
+        self.burned.append(password)
+
+
+@dataclass(frozen=True)
+class IssuedTokens:
+    user_id: uuid.UUID
+    session_id: uuid.UUID
+    refresh_jti: str
+
+
+class FakeTokenIssuer:
+    def __init__(self, expires_in: int = 900) -> None:
+        self.expires_in = expires_in
+        self.issued: list[IssuedTokens] = []
+
+    def issue(self, *, user_id: uuid.UUID, session_id: uuid.UUID, refresh_jti: str) -> TokenPair:
+        self.issued.append(IssuedTokens(user_id=user_id, session_id=session_id, refresh_jti=refresh_jti))
+        n = len(self.issued)
+        return TokenPair(access_token=f"access-{n}", refresh_token=f"refresh-{n}", expires_in=self.expires_in)
+
+
+def _unique_violation(column: str) -> IntegrityError:
+    return IntegrityError("INSERT", {}, Exception(f"UNIQUE constraint failed: {column}"))
+
+
+class FakeUserRepository:
+    def __init__(self, clock: FakeClock | None = None) -> None:
+        self._clock = clock or FakeClock()
+        self._rows: dict[uuid.UUID, User] = {}
+        self._flushed: dict[uuid.UUID, dict[str, Any]] = {}
+        self.admin_count_locks: list[bool] = []
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def all(self) -> list[User]:
+        return list(self._rows.values())
+
+    def get(self, user_id: uuid.UUID) -> User | None:
+        return self._rows.get(user_id)
+
+    def get_by_email(self, email: str) -> User | None:
+        wanted = normalize_email(email)
+        return next((u for u in self._rows.values() if u.email_normalized == wanted), None)
+
+    def add(self, user: User) -> None:
+        self._fill_defaults(user)
+        if self._email_owner(user.email_normalized, other_than=None) is not None:
+            raise EmailTaken()
+        self._rows[user.id] = user
+        self._flushed[user.id] = self._values(user)
+        self.flush()
+
+    def delete(self, user: User) -> None:
+        del self._rows[user.id]
+        del self._flushed[user.id]
+
+    def flush(self) -> None:
+        """Persist changed rows: a duplicate email undoes the pending changes, like a rollback."""
+        changed = [u for u in self._rows.values() if self._values(u) != self._flushed[u.id]]
+        for user in changed:
+            if self._email_owner(user.email_normalized, other_than=user.id) is not None:
+                for pending in changed:
+                    for name, value in self._flushed[pending.id].items():
+                        setattr(pending, name, value)
+                raise EmailTaken()
+        for user in changed:
+            user.version += 1
+            self._flushed[user.id] = self._values(user)
+
+    def count_active_admins(self, *, lock: bool = False) -> int:
+        self.admin_count_locks.append(lock)
+        return sum(1 for u in self._rows.values() if u.role == "admin" and u.is_active)
+
+    def list_page(
+        self, *, limit: int, after: Cursor | None, role: str | None, is_active: bool | None
+    ) -> Sequence[User]:
+        rows = [
+            u
+            for u in self._rows.values()
+            if (role is None or u.role == role)
+            and (is_active is None or u.is_active is is_active)
+            and (after is None or (u.created_at, u.id) < (after.created_at, after.id))
+        ]
+        rows.sort(key=lambda u: (u.created_at, u.id), reverse=True)
+        return rows[:limit]
+
+    def bulk_insert(self, rows: Sequence[dict[str, Any]]) -> None:
+        users = [User(**row) for row in rows]
+        seen = {u.email_normalized for u in self._rows.values()}
+        for user in users:
+            if user.email_normalized in seen or user.id in self._rows:
+                raise _unique_violation("users.email_normalized")
+            seen.add(user.email_normalized)
+        for user in users:
+            self._rows[user.id] = user
+            self._flushed[user.id] = self._values(user)
+
+    def _fill_defaults(self, user: User) -> None:
+        """What the column defaults do on INSERT."""
+        now = self._clock()
+        if user.id is None:
+            user.id = uuid7()
+        if user.role is None:
+            user.role = "user"
+        if user.is_active is None:
+            user.is_active = True
+        if user.version is None:
+            user.version = 1
+        if user.created_at is None:
+            user.created_at = now
+        if user.updated_at is None:
+            user.updated_at = now
+
+    def _email_owner(self, email_normalized: str, *, other_than: uuid.UUID | None) -> User | None:
+        return next(
+            (u for u in self._rows.values() if u.email_normalized == email_normalized and u.id != other_than),
+            None,
+        )
+
+    @staticmethod
+    def _values(user: User) -> dict[str, Any]:
+        return {name: getattr(user, name) for name in _USER_COLUMNS}
+
+
+class FakeSessionRepository:
+    """Refresh sessions; rows of deleted users vanish, as ON DELETE CASCADE makes them."""
+
+    def __init__(self, users: FakeUserRepository) -> None:
+        self._users = users
+        self._rows: dict[uuid.UUID, AuthSession] = {}
+
+    def all(self) -> list[AuthSession]:
+        return [s for s in self._rows.values() if self._users.get(s.user_id) is not None]
+
+    def add(self, session: AuthSession) -> None:
+        if self._users.get(session.user_id) is None:
+            raise IntegrityError("INSERT", {}, Exception("FOREIGN KEY constraint failed"))
+        if session.id is None:
+            session.id = uuid7()
+        self._rows[session.id] = session
+
+    def get(self, session_id: uuid.UUID) -> AuthSession | None:
+        session = self._rows.get(session_id)
+        if session is None or self._users.get(session.user_id) is None:
+            return None
+        return session
+
+    def rotate(
+        self,
+        session_id: uuid.UUID,
+        *,
+        presented_hash: str,
+        new_hash: str,
+        now: datetime,
+        expires_at: datetime,
+    ) -> bool:
+        session = self.get(session_id)
+        if (
+            session is None
+            or session.refresh_token_hash != presented_hash
+            or session.revoked_at is not None
+            or session.expires_at <= now
+        ):
+            return False
+        session.refresh_token_hash = new_hash
+        session.rotated_at = now
+        session.expires_at = expires_at
+        return True
+
+    def revoke(self, session_id: uuid.UUID, *, reason: str, now: datetime) -> None:
+        session = self.get(session_id)
+        if session is not None and session.revoked_at is None:
+            session.revoked_at = now
+            session.revoked_reason = reason
+
+    def revoke_all_for_user(
+        self, user_id: uuid.UUID, *, except_session_id: uuid.UUID | None, reason: str, now: datetime
+    ) -> int:
+        targets = [
+            s
+            for s in self.all()
+            if s.user_id == user_id and s.revoked_at is None and s.id != except_session_id
+        ]
+        for session in targets:
+            session.revoked_at = now
+            session.revoked_reason = reason
+        return len(targets)
+
+    def find_active_user(self, *, user_id: uuid.UUID, session_id: uuid.UUID, now: datetime) -> User | None:
+        user = self._users.get(user_id)
+        session = self.get(session_id)
+        if user is None or not user.is_active or session is None:
+            return None
+        if session.user_id != user_id or session.revoked_at is not None or session.expires_at <= now:
+            return None
+        return user
+
+
+def add_user(
+    users: FakeUserRepository,
+    hasher: PasswordHasher,
+    *,
+    role: str = "user",
+    is_active: bool = True,
+    email: str | None = None,
+    password: str = DEFAULT_PASSWORD,
+    name: str = "Test User",
+) -> User:
+    """Store a user the way the service would, with a unique email unless one is given."""
+    email = email or f"{role}-{uuid.uuid4().hex[:10]}@example.com"
+    user = User(
+        email=email,
+        email_normalized=normalize_email(email),
+        name=name,
+        password_hash=hasher.hash(password),
+        role=role,
+        is_active=is_active,
+    )
+    users.add(user)
+    return user
+
+
+def open_session(
+    sessions: FakeSessionRepository,
+    user: User,
+    *,
+    jti: str,
+    now: datetime = START,
+    ttl: timedelta = timedelta(days=30),
+) -> AuthSession:
+    """Store a live refresh session whose current token has the given jti."""
+    session = AuthSession(
+        id=uuid7(),
+        user_id=user.id,
+        refresh_token_hash=hashlib.sha256(jti.encode()).hexdigest(),
+        created_at=now,
+        rotated_at=now,
+        expires_at=now + ttl,
+        revoked_at=None,
+        revoked_reason=None,
+    )
+    sessions.add(session)
+    return session
+
+
+def principal_of(user: User, session_id: uuid.UUID | None = None) -> Principal:
+    """The principal of a request made by `user`, from session `session_id` (or any session)."""
+    return Principal(user_id=user.id, role=user.role, session_id=session_id or uuid.uuid4())
+
+
+if TYPE_CHECKING:
+    # Each fake must satisfy its port: mypy reads these assignments, nothing runs them.
+    _users: UserRepository = FakeUserRepository()
+    _sessions: SessionRepository = FakeSessionRepository(FakeUserRepository())
+    _tx: Transaction = FakeTransaction()
+    _hasher: PasswordHasher = FakePasswordHasher()
+    _issuer: TokenIssuer = FakeTokenIssuer()

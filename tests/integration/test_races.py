@@ -1,0 +1,245 @@
+"""Concurrency claims, proven with real concurrent HTTP requests against a real PostgreSQL server.
+
+Each test serves a `committed_app` (its own database, real commits) with a threaded WSGI server on
+loopback and fires requests from many threads released together by a barrier, so the contenders
+meet in the database rather than one after another.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from werkzeug.serving import make_server
+
+from app.extensions import db
+from app.users.models import User
+from tests.conftest import Backend
+from tests.support.accounts import DEFAULT_PASSWORD, Account, create_account, unique_email
+
+T = TypeVar("T")
+
+HOST = "127.0.0.1"
+HTTP_TIMEOUT_SECONDS = 20.0
+START_TIMEOUT_SECONDS = 20.0
+JOIN_TIMEOUT_SECONDS = 60.0
+CONTENDERS = 16
+SAME_TOKEN_CONTENDERS = 10
+# Often the loser is authenticated only after its demotion (403); enough rounds still meet the row locks.
+DEMOTION_ROUNDS = 8
+
+
+@pytest.fixture
+def app_overrides() -> dict[str, Any]:
+    # A connection for every contender at once: the race happens in PostgreSQL, not in the pool queue.
+    return {"DB_POOL_SIZE": str(CONTENDERS + 4)}
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: Any
+
+    @property
+    def code(self) -> str | None:
+        return self.body.get("code") if isinstance(self.body, dict) else None
+
+
+@dataclass(frozen=True)
+class Server:
+    app: Flask
+    port: int
+
+    def request(
+        self, method: str, path: str, *, body: Any = None, headers: dict[str, str] | None = None
+    ) -> Reply:
+        connection = http.client.HTTPConnection(HOST, self.port, timeout=HTTP_TIMEOUT_SECONDS)
+        try:
+            payload = None if body is None else json.dumps(body)
+            sent = {"Content-Type": "application/json"} if payload is not None else {}
+            connection.request(method, path, body=payload, headers={**sent, **(headers or {})})
+            response = connection.getresponse()
+            raw = response.read()
+            parsed = json.loads(raw) if raw else None
+            return Reply(status=response.status, headers=dict(response.getheaders()), body=parsed)
+        finally:
+            connection.close()
+
+    def login(self, account: Account) -> dict[str, str]:
+        reply = self.request(
+            "POST", "/api/v1/auth/login", body={"email": account.email, "password": account.password}
+        )
+        assert reply.status == 200, reply.body
+        return reply.body  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def server(backend: Backend, committed_app: Flask) -> Iterator[Server]:
+    """`committed_app` behind a real threaded HTTP server on an ephemeral loopback port."""
+    if not backend.is_postgres:
+        pytest.skip("concurrency claims rest on PostgreSQL row locks; SQLite serialises every writer")
+    wsgi_server = make_server(HOST, 0, committed_app, threaded=True)
+    thread = threading.Thread(target=wsgi_server.serve_forever, name="race-server", daemon=True)
+    thread.start()
+    try:
+        yield Server(app=committed_app, port=wsgi_server.server_port)
+    finally:
+        wsgi_server.shutdown()
+        thread.join(timeout=JOIN_TIMEOUT_SECONDS)
+        wsgi_server.server_close()
+    assert not thread.is_alive(), "the HTTP server did not stop"
+
+
+def run_together(count: int, action: Callable[[int], T]) -> list[T]:
+    """Run `action(0..count-1)` on `count` threads released at the same instant; return in order."""
+    barrier = threading.Barrier(count, timeout=START_TIMEOUT_SECONDS)
+    results: list[T | None] = [None] * count
+    failures: list[BaseException] = []
+
+    def contender(index: int) -> None:
+        try:
+            barrier.wait()
+            results[index] = action(index)
+        except BaseException as error:
+            failures.append(error)
+
+    threads = [
+        threading.Thread(target=contender, args=(i,), name=f"contender-{i}", daemon=True)
+        for i in range(count)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=JOIN_TIMEOUT_SECONDS)
+    assert not any(thread.is_alive() for thread in threads), "a contender is still running"
+    if failures:
+        raise failures[0]
+    assert all(result is not None for result in results)
+    return [result for result in results if result is not None]
+
+
+def outcomes(replies: list[Reply]) -> list[tuple[int, str | None]]:
+    return sorted((reply.status, reply.code) for reply in replies)
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def email_variants(email: str) -> list[str]:
+    """The same address as different clients might type it: case and surrounding whitespace."""
+    local, domain = email.split("@")
+    return [email, email.upper(), f"  {email}  ", f"{local.capitalize()}@{domain.upper()}\t"]
+
+
+def test_register_creates_exactly_one_account_when_the_same_email_races(server: Server) -> None:
+    email = unique_email("race")
+    variants = email_variants(email)
+
+    def register(index: int) -> Reply:
+        body = {"email": variants[index % len(variants)], "password": DEFAULT_PASSWORD, "name": f"R {index}"}
+        return server.request("POST", "/api/v1/auth/register", body=body)
+
+    replies = run_together(CONTENDERS, register)
+
+    assert outcomes(replies) == [(201, None)] + [(409, "email_taken")] * (CONTENDERS - 1)
+    with server.app.app_context():
+        stored = db.session.scalar(
+            sa.select(sa.func.count()).select_from(User).where(User.email_normalized == email.lower())
+        )
+    assert stored == 1
+
+
+def test_refresh_rotates_exactly_once_when_the_same_token_races(server: Server) -> None:
+    account = create_account(server.app)
+    refresh_token = server.login(account)["refresh_token"]
+
+    replies = run_together(
+        SAME_TOKEN_CONTENDERS,
+        lambda _: server.request("POST", "/api/v1/auth/refresh", headers=bearer(refresh_token)),
+    )
+
+    statuses = sorted(reply.status for reply in replies)
+    assert statuses == [200] + [401] * (SAME_TOKEN_CONTENDERS - 1), outcomes(replies)
+    losers = {reply.code for reply in replies if reply.status == 401}
+    assert losers <= {"token_reused", "token_revoked"}, losers
+
+
+def test_patch_applies_exactly_one_update_when_the_same_if_match_races(server: Server) -> None:
+    account = create_account(server.app)
+    headers = bearer(server.login(account)["access_token"])
+    current = server.request("GET", "/api/v1/users/me", headers=headers)
+    assert current.status == 200
+    conditional = {**headers, "If-Match": current.headers["ETag"]}
+    path = f"/api/v1/users/{account.id}"
+    version_before = stored_user(server.app, account.id).version
+
+    replies = run_together(
+        SAME_TOKEN_CONTENDERS,
+        lambda i: server.request("PATCH", path, body={"name": f"Contender {i}"}, headers=conditional),
+    )
+
+    stale = [(412, "precondition_failed")] * (SAME_TOKEN_CONTENDERS - 1)
+    assert outcomes(replies) == [(200, None), *stale]
+    winner = next(reply.body for reply in replies if reply.status == 200)
+    stored = stored_user(server.app, account.id)
+    assert (stored.name, stored.version) == (winner["name"], version_before + 1)
+
+
+def stored_user(app: Flask, user_id: uuid.UUID) -> User:
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        assert user is not None
+        db.session.expunge(user)
+        return user
+
+
+def reset_admins(app: Flask) -> tuple[Account, Account]:
+    """Leave exactly two active admins, both new, so the last-admin rule is at stake between them."""
+    with app.app_context():
+        db.session.execute(sa.update(User).where(User.role == "admin").values(role="user"))
+        db.session.commit()
+    return create_account(app, role="admin"), create_account(app, role="admin")
+
+
+def active_admins(app: Flask) -> int:
+    with app.app_context():
+        query = sa.select(sa.func.count()).select_from(User)
+        count = db.session.scalar(query.where(User.role == "admin", User.is_active.is_(True)))
+    return int(count or 0)
+
+
+def demote_each_other(server: Server, first: Account, second: Account) -> list[Reply]:
+    """Both admins, at the same instant, set the other's role to user."""
+    tokens = {account.id: server.login(account)["access_token"] for account in (first, second)}
+    pairs = [(first, second), (second, first)]
+
+    def demote(index: int) -> Reply:
+        actor, target = pairs[index]
+        path = f"/api/v1/users/{target.id}"
+        return server.request("PATCH", path, body={"role": "user"}, headers=bearer(tokens[actor.id]))
+
+    return run_together(len(pairs), demote)
+
+
+def test_patch_keeps_an_active_admin_when_two_admins_demote_each_other(server: Server) -> None:
+    # A loser authenticated only after its own demotion is no admin any more: its 403 is right too.
+    losing = {(409, "last_admin"), (412, "precondition_failed"), (403, "forbidden")}
+    for _ in range(DEMOTION_ROUNDS):
+        first, second = reset_admins(server.app)
+
+        replies = demote_each_other(server, first, second)
+
+        losers = {(reply.status, reply.code) for reply in replies if reply.status != 200}
+        assert [reply.status for reply in replies].count(200) == 1, outcomes(replies)
+        assert losers <= losing, losers
+        assert active_admins(server.app) == 1

@@ -1,0 +1,69 @@
+from datetime import timedelta
+
+import pytest
+
+from app.auth.service import AuthService
+from tests.fakes import (
+    FakeClock,
+    FakePasswordHasher,
+    FakeSessionRepository,
+    FakeTokenIssuer,
+    FakeTransaction,
+    FakeUserRepository,
+)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def users(clock: FakeClock) -> FakeUserRepository:
+    return FakeUserRepository(clock)
+
+
+@pytest.fixture
+def sessions(users: FakeUserRepository) -> FakeSessionRepository:
+    return FakeSessionRepository(users)
+
+
+@pytest.fixture
+def tx() -> FakeTransaction:
+    return FakeTransaction()
+
+
+@pytest.fixture
+def hasher() -> FakePasswordHasher:
+    return FakePasswordHasher()
+
+
+@pytest.fixture
+def refresh_ttl() -> timedelta:
+    return timedelta(days=30)
+
+
+@pytest.fixture
+def issuer() -> FakeTokenIssuer:
+    return FakeTokenIssuer()
+
+
+@pytest.fixture
+def service(
+    users: FakeUserRepository,
+    sessions: FakeSessionRepository,
+    tx: FakeTransaction,
+    hasher: FakePasswordHasher,
+    issuer: FakeTokenIssuer,
+    clock: FakeClock,
+    refresh_ttl: timedelta,
+) -> AuthService:
+    return AuthService(
+        users=users,
+        sessions=sessions,
+        tx=tx,
+        hasher=hasher,
+        issuer=issuer,
+        refresh_ttl=refresh_ttl,
+        clock=clock,
+    )

@@ -1,0 +1,430 @@
+import hashlib
+import uuid
+from datetime import timedelta
+
+import pytest
+
+from app.auth.errors import AccountDisabled, InvalidCredentials, TokenExpired, TokenReused, TokenRevoked
+from app.auth.models import AuthSession
+from app.auth.service import AuthService, RefreshClaims
+from app.core.principal import Principal
+from app.users.models import User
+from tests.fakes import (
+    DEFAULT_PASSWORD,
+    FakeClock,
+    FakePasswordHasher,
+    FakeSessionRepository,
+    FakeTokenIssuer,
+    FakeTransaction,
+    FakeUserRepository,
+    add_user,
+)
+
+
+@pytest.fixture
+def member(users: FakeUserRepository, hasher: FakePasswordHasher) -> User:
+    return add_user(users, hasher, email="Ann@Example.com")
+
+
+@pytest.fixture
+def disabled(users: FakeUserRepository, hasher: FakePasswordHasher) -> User:
+    return add_user(users, hasher, email="gone@example.com", is_active=False)
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def log_in(service: AuthService, issuer: FakeTokenIssuer, user: User) -> RefreshClaims:
+    """Log `user` in and return the claims its refresh token carries."""
+    service.login(email=user.email, password=DEFAULT_PASSWORD)
+    issued = issuer.issued[-1]
+    return RefreshClaims(user_id=issued.user_id, session_id=issued.session_id, jti=issued.refresh_jti)
+
+
+def session_of(sessions: FakeSessionRepository, claims: RefreshClaims) -> AuthSession:
+    session = sessions.get(claims.session_id)
+    assert session is not None
+    return session
+
+
+# login
+
+
+def test_login_returns_the_issued_token_pair(
+    service: AuthService, member: User, issuer: FakeTokenIssuer
+) -> None:
+    pair = service.login(email=member.email, password=DEFAULT_PASSWORD)
+    assert (pair.access_token, pair.refresh_token, pair.token_type) == ("access-1", "refresh-1", "Bearer")
+    assert issuer.issued[0].user_id == member.id
+
+
+def test_login_opens_a_session_storing_the_token_hash_not_the_jti(
+    service: AuthService,
+    member: User,
+    issuer: FakeTokenIssuer,
+    sessions: FakeSessionRepository,
+    clock: FakeClock,
+    refresh_ttl: timedelta,
+) -> None:
+    claims = log_in(service, issuer, member)
+    session = session_of(sessions, claims)
+    assert session.user_id == member.id
+    assert session.refresh_token_hash == sha256(claims.jti)
+    assert session.refresh_token_hash != claims.jti
+    assert (session.created_at, session.rotated_at) == (clock.now, clock.now)
+    assert session.expires_at == clock.now + refresh_ttl
+    assert session.revoked_at is None
+
+
+def test_login_commits_once(service: AuthService, member: User, tx: FakeTransaction) -> None:
+    service.login(email=member.email, password=DEFAULT_PASSWORD)
+    assert (tx.commits, tx.rollbacks) == (1, 0)
+
+
+def test_login_opens_a_new_session_family_each_time(
+    service: AuthService, member: User, issuer: FakeTokenIssuer, sessions: FakeSessionRepository
+) -> None:
+    first = log_in(service, issuer, member)
+    second = log_in(service, issuer, member)
+    assert first.session_id != second.session_id
+    assert first.jti != second.jti
+    assert len(sessions.all()) == 2
+
+
+def test_login_matches_email_trimmed_and_case_insensitively(
+    service: AuthService, member: User, issuer: FakeTokenIssuer
+) -> None:
+    service.login(email="  ann@EXAMPLE.com ", password=DEFAULT_PASSWORD)
+    assert issuer.issued[0].user_id == member.id
+
+
+def test_login_burns_a_dummy_hash_and_refuses_unknown_email(
+    service: AuthService,
+    hasher: FakePasswordHasher,
+    sessions: FakeSessionRepository,
+    tx: FakeTransaction,
+) -> None:
+    with pytest.raises(InvalidCredentials):
+        service.login(email="nobody@example.com", password="Some-Password-1")
+    assert hasher.burned == ["Some-Password-1"]
+    assert sessions.all() == []
+    assert tx.commits == 0
+
+
+def test_login_refuses_wrong_password_without_burning(
+    service: AuthService, member: User, hasher: FakePasswordHasher, sessions: FakeSessionRepository
+) -> None:
+    with pytest.raises(InvalidCredentials):
+        service.login(email=member.email, password="Wrong-Password-1")
+    assert hasher.burned == []
+    assert sessions.all() == []
+
+
+def test_login_gives_same_error_for_wrong_password_and_unknown_email(
+    service: AuthService, member: User
+) -> None:
+    with pytest.raises(InvalidCredentials) as wrong_password:
+        service.login(email=member.email, password="Wrong-Password-1")
+    with pytest.raises(InvalidCredentials) as unknown_email:
+        service.login(email="nobody@example.com", password="Wrong-Password-1")
+    assert (wrong_password.value.code, wrong_password.value.detail) == (
+        unknown_email.value.code,
+        unknown_email.value.detail,
+    )
+    assert wrong_password.value.code == "invalid_credentials"
+
+
+def test_login_refuses_disabled_account_with_right_password(
+    service: AuthService, disabled: User, sessions: FakeSessionRepository, tx: FakeTransaction
+) -> None:
+    with pytest.raises(AccountDisabled):
+        service.login(email=disabled.email, password=DEFAULT_PASSWORD)
+    assert sessions.all() == []
+    assert tx.commits == 0
+
+
+def test_login_gives_invalid_credentials_for_disabled_account_with_wrong_password(
+    service: AuthService, disabled: User
+) -> None:
+    with pytest.raises(InvalidCredentials):
+        service.login(email=disabled.email, password="Wrong-Password-1")
+
+
+def test_login_rehashes_password_when_hash_is_outdated(
+    service: AuthService, member: User, hasher: FakePasswordHasher
+) -> None:
+    old_hash = member.password_hash
+    hasher.params = "v2"
+    service.login(email=member.email, password=DEFAULT_PASSWORD)
+    assert member.password_hash != old_hash
+    assert not hasher.needs_rehash(member.password_hash)
+    assert hasher.verify(member.password_hash, DEFAULT_PASSWORD)
+
+
+def test_login_keeps_hash_when_it_is_current(
+    service: AuthService, member: User, hasher: FakePasswordHasher
+) -> None:
+    old_hash = member.password_hash
+    hashes_before = len(hasher.hashed)
+    service.login(email=member.email, password=DEFAULT_PASSWORD)
+    assert member.password_hash == old_hash
+    assert len(hasher.hashed) == hashes_before
+
+
+# refresh
+
+
+def test_refresh_rotates_and_issues_a_new_pair_for_the_same_session(
+    service: AuthService, member: User, issuer: FakeTokenIssuer, tx: FakeTransaction
+) -> None:
+    claims = log_in(service, issuer, member)
+    pair = service.refresh(claims)
+    issued = issuer.issued[-1]
+    assert pair.refresh_token == "refresh-2"
+    assert (issued.user_id, issued.session_id) == (member.id, claims.session_id)
+    assert issued.refresh_jti != claims.jti
+    assert tx.commits == 2
+
+
+def test_refresh_stores_the_new_token_hash_and_extends_expiry(
+    service: AuthService,
+    member: User,
+    issuer: FakeTokenIssuer,
+    sessions: FakeSessionRepository,
+    clock: FakeClock,
+    refresh_ttl: timedelta,
+) -> None:
+    claims = log_in(service, issuer, member)
+    later = clock.advance(timedelta(days=2))
+    service.refresh(claims)
+    session = session_of(sessions, claims)
+    assert session.refresh_token_hash == sha256(issuer.issued[-1].refresh_jti)
+    assert session.rotated_at == later
+    assert session.expires_at == later + refresh_ttl
+
+
+def test_refresh_accepts_the_rotated_token_next_time(
+    service: AuthService, member: User, issuer: FakeTokenIssuer
+) -> None:
+    claims = log_in(service, issuer, member)
+    service.refresh(claims)
+    newest = issuer.issued[-1]
+    service.refresh(RefreshClaims(user_id=member.id, session_id=newest.session_id, jti=newest.refresh_jti))
+    assert len(issuer.issued) == 3
+
+
+def test_refresh_of_already_rotated_token_raises_token_reused_and_revokes_session(
+    service: AuthService,
+    member: User,
+    issuer: FakeTokenIssuer,
+    sessions: FakeSessionRepository,
+    tx: FakeTransaction,
+    clock: FakeClock,
+) -> None:
+    claims = log_in(service, issuer, member)
+    service.refresh(claims)
+    with pytest.raises(TokenReused):
+        service.refresh(claims)
+    session = session_of(sessions, claims)
+    assert session.revoked_at == clock.now
+    assert session.revoked_reason == "reuse_detected"
+    assert tx.commits == 3
+
+
+def test_refresh_after_reuse_refuses_the_newest_token_too(
+    service: AuthService, member: User, issuer: FakeTokenIssuer
+) -> None:
+    claims = log_in(service, issuer, member)
+    service.refresh(claims)
+    newest = issuer.issued[-1]
+    with pytest.raises(TokenReused):
+        service.refresh(claims)
+    with pytest.raises(TokenRevoked):
+        service.refresh(
+            RefreshClaims(user_id=member.id, session_id=newest.session_id, jti=newest.refresh_jti)
+        )
+
+
+def test_refresh_after_reuse_ends_the_familys_access_tokens(
+    service: AuthService, member: User, issuer: FakeTokenIssuer
+) -> None:
+    claims = log_in(service, issuer, member)
+    service.refresh(claims)
+    with pytest.raises(TokenReused):
+        service.refresh(claims)
+    assert service.principal_for(user_id=member.id, session_id=claims.session_id) is None
+
+
+def test_refresh_raises_token_revoked_for_revoked_session(
+    service: AuthService,
+    member: User,
+    issuer: FakeTokenIssuer,
+    sessions: FakeSessionRepository,
+    tx: FakeTransaction,
+    clock: FakeClock,
+) -> None:
+    claims = log_in(service, issuer, member)
+    sessions.revoke(claims.session_id, reason="logout", now=clock.now)
+    with pytest.raises(TokenRevoked):
+        service.refresh(claims)
+    assert (tx.commits, tx.rollbacks) == (1, 1)
+    assert session_of(sessions, claims).revoked_reason == "logout"
+
+
+def test_refresh_raises_token_expired_for_expired_session(
+    service: AuthService,
+    member: User,
+    issuer: FakeTokenIssuer,
+    tx: FakeTransaction,
+    clock: FakeClock,
+    refresh_ttl: timedelta,
+) -> None:
+    claims = log_in(service, issuer, member)
+    clock.advance(refresh_ttl)
+    with pytest.raises(TokenExpired):
+        service.refresh(claims)
+    assert (tx.commits, tx.rollbacks) == (1, 1)
+
+
+def test_refresh_succeeds_just_before_expiry(
+    service: AuthService, member: User, issuer: FakeTokenIssuer, clock: FakeClock, refresh_ttl: timedelta
+) -> None:
+    claims = log_in(service, issuer, member)
+    clock.advance(refresh_ttl - timedelta(seconds=1))
+    service.refresh(claims)
+    assert len(issuer.issued) == 2
+
+
+def test_refresh_raises_token_revoked_for_unknown_session(
+    service: AuthService, member: User, tx: FakeTransaction
+) -> None:
+    claims = RefreshClaims(user_id=member.id, session_id=uuid.uuid4(), jti="whatever")
+    with pytest.raises(TokenRevoked):
+        service.refresh(claims)
+    assert (tx.commits, tx.rollbacks) == (0, 1)
+
+
+def test_refresh_raises_token_revoked_when_user_was_deleted(
+    service: AuthService, member: User, issuer: FakeTokenIssuer, users: FakeUserRepository
+) -> None:
+    claims = log_in(service, issuer, member)
+    users.delete(member)
+    with pytest.raises(TokenRevoked):
+        service.refresh(claims)
+
+
+# logout
+
+
+def test_logout_revokes_the_callers_session(
+    service: AuthService,
+    member: User,
+    issuer: FakeTokenIssuer,
+    sessions: FakeSessionRepository,
+    tx: FakeTransaction,
+    clock: FakeClock,
+) -> None:
+    claims = log_in(service, issuer, member)
+    service.logout(Principal(user_id=member.id, role=member.role, session_id=claims.session_id))
+    session = session_of(sessions, claims)
+    assert (session.revoked_at, session.revoked_reason) == (clock.now, "logout")
+    assert tx.commits == 2
+
+
+def test_logout_stops_the_sessions_refresh_token(
+    service: AuthService, member: User, issuer: FakeTokenIssuer
+) -> None:
+    claims = log_in(service, issuer, member)
+    service.logout(Principal(user_id=member.id, role=member.role, session_id=claims.session_id))
+    with pytest.raises(TokenRevoked):
+        service.refresh(claims)
+
+
+def test_logout_leaves_other_sessions_of_the_user_alone(
+    service: AuthService, member: User, issuer: FakeTokenIssuer
+) -> None:
+    leaving = log_in(service, issuer, member)
+    staying = log_in(service, issuer, member)
+    service.logout(Principal(user_id=member.id, role=member.role, session_id=leaving.session_id))
+    assert service.principal_for(user_id=member.id, session_id=staying.session_id) is not None
+
+
+# principal_for
+
+
+def test_principal_for_loads_a_live_session(
+    service: AuthService, member: User, issuer: FakeTokenIssuer
+) -> None:
+    claims = log_in(service, issuer, member)
+    principal = service.principal_for(user_id=member.id, session_id=claims.session_id)
+    assert principal == Principal(user_id=member.id, role="user", session_id=claims.session_id)
+
+
+def test_principal_for_reads_the_current_role(
+    service: AuthService, member: User, issuer: FakeTokenIssuer
+) -> None:
+    claims = log_in(service, issuer, member)
+    member.role = "admin"
+    principal = service.principal_for(user_id=member.id, session_id=claims.session_id)
+    assert principal is not None
+    assert principal.is_admin
+
+
+def test_principal_for_is_none_for_revoked_session(
+    service: AuthService,
+    member: User,
+    issuer: FakeTokenIssuer,
+    sessions: FakeSessionRepository,
+    clock: FakeClock,
+) -> None:
+    claims = log_in(service, issuer, member)
+    sessions.revoke(claims.session_id, reason="logout", now=clock.now)
+    assert service.principal_for(user_id=member.id, session_id=claims.session_id) is None
+
+
+def test_principal_for_is_none_for_expired_session(
+    service: AuthService, member: User, issuer: FakeTokenIssuer, clock: FakeClock, refresh_ttl: timedelta
+) -> None:
+    claims = log_in(service, issuer, member)
+    clock.advance(refresh_ttl)
+    assert service.principal_for(user_id=member.id, session_id=claims.session_id) is None
+
+
+def test_principal_for_is_none_for_inactive_user(
+    service: AuthService, member: User, issuer: FakeTokenIssuer
+) -> None:
+    claims = log_in(service, issuer, member)
+    member.is_active = False
+    assert service.principal_for(user_id=member.id, session_id=claims.session_id) is None
+
+
+def test_principal_for_is_none_for_deleted_user(
+    service: AuthService, member: User, issuer: FakeTokenIssuer, users: FakeUserRepository
+) -> None:
+    claims = log_in(service, issuer, member)
+    users.delete(member)
+    assert service.principal_for(user_id=member.id, session_id=claims.session_id) is None
+
+
+def test_principal_for_is_none_for_unknown_user(
+    service: AuthService, member: User, issuer: FakeTokenIssuer
+) -> None:
+    claims = log_in(service, issuer, member)
+    assert service.principal_for(user_id=uuid.uuid4(), session_id=claims.session_id) is None
+
+
+def test_principal_for_is_none_for_unknown_session(service: AuthService, member: User) -> None:
+    assert service.principal_for(user_id=member.id, session_id=uuid.uuid4()) is None
+
+
+def test_principal_for_is_none_when_session_belongs_to_another_user(
+    service: AuthService,
+    member: User,
+    issuer: FakeTokenIssuer,
+    users: FakeUserRepository,
+    hasher: FakePasswordHasher,
+) -> None:
+    other = add_user(users, hasher)
+    claims = log_in(service, issuer, member)
+    assert service.principal_for(user_id=other.id, session_id=claims.session_id) is None

@@ -1,0 +1,126 @@
+"""gunicorn.conf.py: settings from the environment, and the hooks a production app needs."""
+
+from __future__ import annotations
+
+import importlib.util
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import prometheus_client  # noqa: F401 - chooses its value store now, before any test sets PROMETHEUS_MULTIPROC_DIR
+import pytest
+
+from app.core.lifecycle import shutdown_started
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def load_conf(monkeypatch: pytest.MonkeyPatch, **env: str) -> ModuleType:
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    spec = importlib.util.spec_from_file_location("keel_gunicorn_conf", ROOT / "gunicorn.conf.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    for key in (
+        "WEB_CONCURRENCY",
+        "GUNICORN_THREADS",
+        "BIND",
+        "TRUSTED_PROXIES",
+        "FORWARDED_ALLOW_IPS",
+        "APP_ENV",
+    ):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "metrics"))
+    yield
+    shutdown_started.clear()
+
+
+def test_conf_reads_workers_threads_and_bind_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    conf = load_conf(monkeypatch, WEB_CONCURRENCY="3", GUNICORN_THREADS="6", BIND="127.0.0.1:9000")
+    assert (conf.workers, conf.threads, conf.bind) == (3, 6, "127.0.0.1:9000")
+    assert conf.worker_class == "gthread"
+    assert conf.graceful_timeout < 40 - 5  # inside terminationGracePeriodSeconds after preStop
+    assert conf.keepalive > 60  # outlives nginx's upstream keepalive_timeout
+    assert conf.max_requests_jitter > 0
+    assert conf.preload_app is False
+    assert conf.control_socket_disable is True
+
+
+def test_conf_trusts_forwarded_headers_only_with_trusted_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_conf(monkeypatch).forwarded_allow_ips == ""
+    assert load_conf(monkeypatch, TRUSTED_PROXIES="1").forwarded_allow_ips == "*"
+
+
+def test_conf_refuses_unsafe_production_config(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("JWT_SECRET_KEY", raising=False)
+    with pytest.raises(SystemExit) as exit_info:
+        load_conf(monkeypatch, APP_ENV="production", DATABASE_URL="postgresql://db/keel")
+    assert exit_info.value.code == 2
+    assert "JWT_SECRET_KEY" in capsys.readouterr().err
+
+
+def test_on_starting_empties_the_metrics_directory(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    conf = load_conf(monkeypatch)
+    stale = tmp_path / "metrics" / "counter_123.db"
+    stale.parent.mkdir(parents=True, exist_ok=True)
+    stale.write_bytes(b"old")
+    conf.on_starting(server=None)
+    assert (tmp_path / "metrics").is_dir()
+    assert not stale.exists()
+
+
+def test_sigterm_in_a_worker_fails_readiness_then_stops_gracefully(monkeypatch: pytest.MonkeyPatch) -> None:
+    conf = load_conf(monkeypatch)
+    calls: list[int] = []
+
+    class Worker:
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            calls.append(sig)
+
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        conf.post_worker_init(Worker())
+        signal.raise_signal(signal.SIGTERM)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert shutdown_started.is_set()
+    assert calls == [signal.SIGTERM]
+
+
+def test_child_exit_marks_dead_workers(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    conf = load_conf(monkeypatch)
+    conf.on_starting(server=None)
+    live = tmp_path / "metrics" / "gauge_livesum_4242.db"
+    live.write_bytes(b"")
+
+    class Worker:
+        pid = 4242
+
+    conf.child_exit(server=None, worker=Worker())
+    assert not live.exists()
+
+
+def test_dockerfile_installs_from_the_same_lock_and_uv_as_make() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    makefile = (ROOT / "Makefile").read_text()
+    uv_version = next(
+        line.split(":=")[1].strip() for line in makefile.splitlines() if line.startswith("UV_VERSION")
+    )
+    assert f"uv=={uv_version}" in dockerfile
+    assert "uv sync --frozen --no-dev" in dockerfile
+    assert "uv sync --frozen" in makefile
+    assert "USER keel" in dockerfile
+    assert "HEALTHCHECK" in dockerfile
+    assert 'ENTRYPOINT ["gunicorn", "-c", "gunicorn.conf.py"]' in dockerfile
+    assert "db upgrade" not in dockerfile.split("ENTRYPOINT")[1]
