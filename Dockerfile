@@ -7,7 +7,9 @@ WORKDIR /src
 COPY pyproject.toml uv.lock ./
 # Same lock as `make` and CI; runtime dependencies only. psycopg2-binary bundles libpq and
 # OpenSSL, so the final image needs no compiler and no system libraries for PostgreSQL.
-RUN uv sync --frozen --no-dev --no-install-project
+# EXTRAS=otel adds OpenTelemetry tracing (switched on at run time by the OTEL_* variables).
+ARG EXTRAS=""
+RUN uv sync --frozen --no-dev --no-install-project ${EXTRAS:+--extra ${EXTRAS}}
 
 # Final stage: the virtualenv and the code, run as an unprivileged user.
 FROM python:3.11-slim-bookworm

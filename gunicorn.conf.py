@@ -26,11 +26,12 @@ def _int(name: str, default: int) -> int:
 
 bind = os.environ.get("BIND", "0.0.0.0:8000")
 workers = _int("WEB_CONCURRENCY", min(multiprocessing.cpu_count() * 2, 8))
-# gthread: a database-bound API spends most of a request waiting on PostgreSQL, and threads
-# overlap those waits without the monkey-patching of gevent. Measured in bench/workers.md:
-# on 2 cores, 2 workers x 4 threads served GET /api/v1/users/me (a database read per request)
-# at a multiple of the throughput of 2 sync workers, at lower tail latency.
-worker_class = "gthread"
+# gthread: a database-bound API spends its requests waiting on PostgreSQL round trips; threads
+# overlap those waits (and hold nginx's keep-alive connections) without gevent's monkey-patching.
+# Measured in bench/workers.md with 1 ms added each way in front of PostgreSQL: 2 workers x 4
+# threads served 2.33x, and x 8 threads 3.13x, the requests/s of 2 sync workers (on loopback,
+# with no wait to overlap, all three were within noise: 0.82-1.14x).
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
 threads = _int("GUNICORN_THREADS", 4)
 timeout = _int("GUNICORN_TIMEOUT", 30)
 # Below Kubernetes' terminationGracePeriodSeconds (40 s, after a 5 s preStop pause).

@@ -24,6 +24,18 @@ if os.environ.get("CI") and not PG_URL:  # pragma: no cover - guards CI configur
     raise RuntimeError("CI must set TEST_DATABASE_URL: PostgreSQL tests may not be skipped there")
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked postgres_only run on PostgreSQL only: their SQLite variants are not collected."""
+    kept, dropped = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        on_sqlite = callspec is not None and callspec.params.get("backend") == "sqlite"
+        (dropped if on_sqlite and item.get_closest_marker("postgres_only") else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 @dataclass(frozen=True)
 class Backend:
     name: str

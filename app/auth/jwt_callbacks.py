@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Response
+from flask import Response, g
 from flask_jwt_extended import JWTManager
 from flask_jwt_extended.config import config as jwt_config
 from flask_jwt_extended.exceptions import JWTDecodeError
@@ -52,11 +52,16 @@ def _claims_are_complete(_header: dict[str, Any], data: dict[str, Any]) -> bool:
 
 
 def _load_principal(_header: dict[str, Any], data: dict[str, Any]) -> Principal | None:
-    principal = services.auth_service().principal_for(
+    caller = services.auth_service().caller_for(
         user_id=uuid.UUID(data["sub"]), session_id=uuid.UUID(data["sid"])
     )
-    if principal is not None:
-        set_user_id(str(principal.user_id))
+    if caller is None:
+        return None
+    principal, user = caller
+    # The session's identity map holds rows weakly: keeping this one for the request lets the
+    # view read the caller's record again without a second query.
+    g.keel_caller_row = user
+    set_user_id(str(principal.user_id))
     return principal
 
 

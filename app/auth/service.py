@@ -19,6 +19,7 @@ from app.core.clock import utcnow
 from app.core.passwords import PasswordHasher
 from app.core.principal import Principal
 from app.core.transaction import Transaction
+from app.users.models import User
 from app.users.repository import UserRepository
 
 
@@ -128,7 +129,12 @@ class AuthService:
 
     def principal_for(self, *, user_id: uuid.UUID, session_id: uuid.UUID) -> Principal | None:
         """Load the caller fresh: a disabled or deleted user, or a revoked session, gets nothing."""
+        caller = self.caller_for(user_id=user_id, session_id=session_id)
+        return caller[0] if caller is not None else None
+
+    def caller_for(self, *, user_id: uuid.UUID, session_id: uuid.UUID) -> tuple[Principal, User] | None:
+        """The principal and the user row it was read from (one query proves user and session live)."""
         user = self._sessions.find_active_user(user_id=user_id, session_id=session_id, now=self._clock())
         if user is None:
             return None
-        return Principal(user_id=user.id, role=user.role, session_id=session_id)
+        return Principal(user_id=user.id, role=user.role, session_id=session_id), user

@@ -154,6 +154,8 @@ class UserService:
             new_is_active=changes.values.get("is_active"),
         ):
             self._ensure_not_last_admin()
+        if "password" in changes.values:
+            ensure_strong_password(changes.values["password"])
         now = self._clock()
         self._apply(user, changes.values)
         user.updated_at = now
@@ -216,7 +218,6 @@ class UserService:
     def _apply(self, user: User, values: dict[str, Any]) -> None:
         for name, value in values.items():
             if name == "password":
-                ensure_strong_password(value)
                 user.password_hash = self._hasher.hash(value)
             elif name == "email":
                 user.email = value.strip()

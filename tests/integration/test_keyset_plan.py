@@ -28,12 +28,14 @@ DEPTH = 4900
 PAGE = 21
 INDEX = "ix_users_created_at_id"
 
+# Only the PostgreSQL variants run: the plan under test is PostgreSQL's.
+pytestmark = pytest.mark.postgres_only
+
 
 @pytest.fixture
 def seeded_app(backend: Backend, committed_app: Flask) -> Flask:
     """5,000 users in separate seeds, so they spread over several timestamps and tie within each."""
-    if not backend.is_postgres:
-        pytest.skip("the plan under test is PostgreSQL's; SQLite plans differently")
+    assert backend.is_postgres, "the plan under test is PostgreSQL's; SQLite plans differently"
     with committed_app.app_context():
         for _ in range(SEED_BATCHES):
             services.user_service().seed(count=USERS_PER_BATCH, password=DEFAULT_PASSWORD)

@@ -36,6 +36,9 @@ SAME_TOKEN_CONTENDERS = 10
 # Often the loser is authenticated only after its demotion (403); enough rounds still meet the row locks.
 DEMOTION_ROUNDS = 8
 
+# Only the PostgreSQL variants run: concurrency claims rest on PostgreSQL row locks.
+pytestmark = pytest.mark.postgres_only
+
 
 @pytest.fixture
 def app_overrides() -> dict[str, Any]:
@@ -85,8 +88,9 @@ class Server:
 @pytest.fixture
 def server(backend: Backend, committed_app: Flask) -> Iterator[Server]:
     """`committed_app` behind a real threaded HTTP server on an ephemeral loopback port."""
-    if not backend.is_postgres:
-        pytest.skip("concurrency claims rest on PostgreSQL row locks; SQLite serialises every writer")
+    assert backend.is_postgres, (
+        "concurrency claims rest on PostgreSQL row locks; SQLite serialises every writer"
+    )
     wsgi_server = make_server(HOST, 0, committed_app, threaded=True)
     thread = threading.Thread(target=wsgi_server.serve_forever, name="race-server", daemon=True)
     thread.start()
