@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http
+from http import HTTPStatus
 from typing import Any
 
 import marshmallow as ma
@@ -27,8 +28,35 @@ class ProblemSchema(ma.Schema):
     )
 
 
+# Failures any operation can meet, documented on each so the spec tells the whole truth.
+_EVERY_OPERATION = (HTTPStatus.INTERNAL_SERVER_ERROR,)
+_API_OPERATION = (HTTPStatus.TOO_MANY_REQUESTS, HTTPStatus.SERVICE_UNAVAILABLE)
+_BODY_REFUSED = (HTTPStatus.REQUEST_ENTITY_TOO_LARGE, HTTPStatus.UNSUPPORTED_MEDIA_TYPE)
+_WITH_BODY = (HTTPStatus.BAD_REQUEST, *_BODY_REFUSED)
+
+
 class ProblemApi(Api):  # type: ignore[misc]
     ERROR_SCHEMA = ProblemSchema
+
+    def register_blueprint(self, blp: Any, **options: Any) -> None:
+        super().register_blueprint(blp, **options)
+        self._document_common_errors()
+
+    def _document_common_errors(self) -> None:
+        for path, operations in self.spec._paths.items():
+            for method, operation in operations.items():
+                if method not in ("get", "post", "put", "patch", "delete"):
+                    continue
+                statuses = list(_EVERY_OPERATION)
+                if path.startswith("/api/"):
+                    statuses += _API_OPERATION
+                if "requestBody" in operation:
+                    statuses += _WITH_BODY
+                elif path.startswith("/api/") and method in ("post", "put", "patch"):
+                    statuses += _BODY_REFUSED
+                responses = operation.setdefault("responses", {})
+                for status in statuses:
+                    responses.setdefault(str(status.value), self.spec.components.get_ref("response", status.name))
 
     def _register_error_handlers(self) -> None:
         """Errors are handled centrally by app.core.error_handlers, not by flask-smorest."""

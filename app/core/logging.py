@@ -65,12 +65,16 @@ def redact(text: str) -> str:
 
 
 class _TextFormatter(logging.Formatter):
+    """One readable line for development: the message, then the structured fields as key=value."""
+
     def format(self, record: logging.LogRecord) -> str:
+        if getattr(record, "request_id", None) is None:
+            record.request_id = "-"
         line = super().format(record)
         extras = {
             k: v
             for k, v in vars(record).items()
-            if k not in _RESERVED and k not in ("request_id", "user_id", "message")
+            if k not in _RESERVED and k not in ("request_id", "user_id", "message", "asctime")
         }
         if extras:
             line += " " + " ".join(f"{k}={v}" for k, v in extras.items())

@@ -14,31 +14,6 @@ from tests.fakes import (
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def users(clock: FakeClock) -> FakeUserRepository:
-    return FakeUserRepository(clock)
-
-
-@pytest.fixture
-def sessions(users: FakeUserRepository) -> FakeSessionRepository:
-    return FakeSessionRepository(users)
-
-
-@pytest.fixture
-def tx() -> FakeTransaction:
-    return FakeTransaction()
-
-
-@pytest.fixture
-def hasher() -> FakePasswordHasher:
-    return FakePasswordHasher()
-
-
-@pytest.fixture
 def refresh_ttl() -> timedelta:
     return timedelta(days=30)
 

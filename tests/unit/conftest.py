@@ -1,0 +1,36 @@
+"""Fakes of the ports every service unit test builds on: no database, no Flask."""
+
+import pytest
+
+from tests.fakes import (
+    FakeClock,
+    FakePasswordHasher,
+    FakeSessionRepository,
+    FakeTransaction,
+    FakeUserRepository,
+)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def users(clock: FakeClock) -> FakeUserRepository:
+    return FakeUserRepository(clock)
+
+
+@pytest.fixture
+def sessions(users: FakeUserRepository) -> FakeSessionRepository:
+    return FakeSessionRepository(users)
+
+
+@pytest.fixture
+def tx() -> FakeTransaction:
+    return FakeTransaction()
+
+
+@pytest.fixture
+def hasher() -> FakePasswordHasher:
+    return FakePasswordHasher()
