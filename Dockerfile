@@ -18,9 +18,10 @@ ENV PATH=/opt/venv/bin:$PATH PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
 RUN groupadd --system --gid 10001 keel && useradd --system --uid 10001 --gid keel --home-dir /app keel
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
-COPY --chown=keel:keel app/ app/
-COPY --chown=keel:keel migrations/ migrations/
-COPY --chown=keel:keel wsgi.py gunicorn.conf.py ./
+# Code stays owned by root: the process can read it, not change it.
+COPY app/ app/
+COPY migrations/ migrations/
+COPY wsgi.py gunicorn.conf.py ./
 USER keel
 EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \

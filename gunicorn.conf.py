@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import shutil
 import signal
@@ -25,7 +24,7 @@ def _int(name: str, default: int) -> int:
 
 
 bind = os.environ.get("BIND", "0.0.0.0:8000")
-workers = _int("WEB_CONCURRENCY", min(multiprocessing.cpu_count() * 2, 8))
+workers = _settings.web_concurrency  # WEB_CONCURRENCY, else 2 x cores (at most 8); checked with REDIS_URL
 # gthread: a database-bound API spends its requests waiting on PostgreSQL round trips; threads
 # overlap those waits (and hold nginx's keep-alive connections) without gevent's monkey-patching.
 # Measured in bench/workers.md with 1 ms added each way in front of PostgreSQL: 2 workers x 4
@@ -47,12 +46,12 @@ preload_app = False  # every worker opens its own database and Redis connections
 worker_tmp_dir = "/dev/shm" if Path("/dev/shm").is_dir() else None  # noqa: S108 - heartbeat files in memory
 control_socket_disable = True
 # The app writes one JSON access line per request (route template, status, duration, user id and
-# request id); set GUNICORN_ACCESS_LOG=- for gunicorn's own line as well, also JSON with the request id.
+# request id). GUNICORN_ACCESS_LOG=- adds gunicorn's own line too (with the request id it answered).
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
-access_log_format = (
-    '{"remote": "%(h)s", "request": "%(r)s", "status": %(s)s, "bytes": %(B)s, '
-    '"duration_ms": %(M)s, "request_id": "%({x-request-id}o)s"}'
-)
+access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms request_id=%({x-request-id}o)s'
+# The scheme comes from X-Forwarded-Proto through ProxyFix (TRUSTED_PROXIES hops); gunicorn's own
+# scheme headers would let any client answer "X-Forwarded-Ssl: on" with a 400 HTML page.
+secure_scheme_headers: dict[str, str] = {}
 errorlog = "-"
 loglevel = _settings.log_level.lower()
 logconfig_dict: dict[str, Any] = {
@@ -73,12 +72,20 @@ logconfig_dict: dict[str, Any] = {
     "root": {"level": loglevel.upper(), "handlers": ["error"]},
     "loggers": {
         "gunicorn.error": {"handlers": ["error"], "level": loglevel.upper(), "propagate": False},
-        "gunicorn.access": {"handlers": ["access"], "level": "INFO", "propagate": False},
+        # With a logconfig_dict gunicorn always emits access records; they are shown only when asked for.
+        "gunicorn.access": {
+            "handlers": ["access"] if accesslog else [],
+            "level": "INFO" if accesslog else "CRITICAL",
+            "propagate": False,
+        },
     },
 }
 
 # Prometheus multiprocess mode: every worker writes samples here and /metrics merges them.
-_metrics_dir = os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="keel-metrics-"))
+_own_metrics_dir = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+if _own_metrics_dir:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="keel-metrics-")
+_metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"]
 
 
 def on_starting(server: Any) -> None:
@@ -87,6 +94,12 @@ def on_starting(server: Any) -> None:
     if path.is_dir():
         shutil.rmtree(path)
     path.mkdir(parents=True, exist_ok=True)
+
+
+def on_exit(server: Any) -> None:
+    """Remove the metrics directory this process created for itself."""
+    if _own_metrics_dir:
+        shutil.rmtree(_metrics_dir, ignore_errors=True)
 
 
 def post_fork(server: Any, worker: Any) -> None:

@@ -10,6 +10,8 @@ from typing import Any
 
 from dotenv import dotenv_values
 from environs import Env, EnvError
+from limits import parse_many
+from marshmallow import ValidationError
 from marshmallow.validate import OneOf, Range
 
 PROFILES = ("development", "test", "production")
@@ -18,6 +20,8 @@ MIN_SECRET_BYTES = 32
 _DEV_SECRET = "keel-development-only-secret-key-do-not-deploy"  # noqa: S105
 
 
+# Example keys in docs and manifests contain this; a real key never should.
+_PLACEHOLDER = "change-me"
 _POSITIVE = Range(min=1)
 _NON_NEGATIVE = Range(min=0)
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -66,6 +70,7 @@ class Settings:
     password_memory_kib: int
     password_parallelism: int
     web_concurrency: int
+    refresh_reuse_grace_seconds: int
 
     @property
     def is_production(self) -> bool:
@@ -113,11 +118,11 @@ def load_settings(overrides: Mapping[str, Any] | None = None, *, instance_path: 
         "cors_origins": _origins(env.str("CORS_ORIGINS", "")),
         "trusted_proxies": env.int("TRUSTED_PROXIES", 0, validate=Range(min=0, max=10)),
         "ratelimit_enabled": env.bool("RATELIMIT_ENABLED", True),
-        "ratelimit_default": env.str("RATELIMIT_DEFAULT", "300 per minute"),
-        "ratelimit_register": env.str("RATELIMIT_REGISTER", "10 per minute"),
-        "ratelimit_login_ip": env.str("RATELIMIT_LOGIN_IP", "30 per minute"),
-        "ratelimit_login_email": env.str("RATELIMIT_LOGIN_EMAIL", "10 per 15 minutes"),
-        "ratelimit_refresh": env.str("RATELIMIT_REFRESH", "60 per minute"),
+        "ratelimit_default": env.str("RATELIMIT_DEFAULT", "300 per minute", validate=_rate_limit),
+        "ratelimit_register": env.str("RATELIMIT_REGISTER", "10 per minute", validate=_rate_limit),
+        "ratelimit_login_ip": env.str("RATELIMIT_LOGIN_IP", "30 per minute", validate=_rate_limit),
+        "ratelimit_login_email": env.str("RATELIMIT_LOGIN_EMAIL", "10 per 15 minutes", validate=_rate_limit),
+        "ratelimit_refresh": env.str("RATELIMIT_REFRESH", "60 per minute", validate=_rate_limit),
         "log_level": env.str("LOG_LEVEL", "INFO", validate=lambda v: OneOf(_LOG_LEVELS)(v.upper())),
         "log_format": env.str(
             "LOG_FORMAT",
@@ -141,7 +146,10 @@ def load_settings(overrides: Mapping[str, Any] | None = None, *, instance_path: 
             "PASSWORD_MEMORY_KIB", 1024 if app_env == "test" else 19456, validate=Range(min=8)
         ),
         "password_parallelism": env.int("PASSWORD_PARALLELISM", 1, validate=_POSITIVE),
-        "web_concurrency": env.int("WEB_CONCURRENCY", 1, validate=_POSITIVE),
+        "web_concurrency": env.int("WEB_CONCURRENCY", default_workers(), validate=_POSITIVE),
+        "refresh_reuse_grace_seconds": env.int(
+            "REFRESH_REUSE_GRACE_SECONDS", 0 if app_env == "test" else 2, validate=Range(min=0, max=60)
+        ),
     }
     try:
         env.seal()
@@ -152,6 +160,19 @@ def load_settings(overrides: Mapping[str, Any] | None = None, *, instance_path: 
     settings = Settings(**values)
     _check_safety(settings)
     return settings
+
+
+def default_workers() -> int:
+    """gunicorn's worker count when WEB_CONCURRENCY is unset; the safety check needs the same number."""
+    return min((os.cpu_count() or 1) * 2, 8)
+
+
+def _rate_limit(value: str) -> None:
+    """A typo in a limit must stop the start, not silently switch throttling off."""
+    try:
+        parse_many(value)
+    except ValueError as error:
+        raise ValidationError(f"not a rate limit ({error})") from None
 
 
 def _origins(raw: str | None) -> tuple[str, ...]:
@@ -170,12 +191,12 @@ def _check_safety(settings: Settings) -> None:
         raise ConfigError(f"JWT_SECRET_KEY: must be at least {MIN_SECRET_BYTES} bytes")
     if not settings.is_production:
         return
-    if settings.jwt_secret_key == _DEV_SECRET:
-        raise ConfigError("JWT_SECRET_KEY: the development key cannot be used in production")
+    if settings.jwt_secret_key == _DEV_SECRET or _PLACEHOLDER in settings.jwt_secret_key.lower():
+        raise ConfigError("JWT_SECRET_KEY: a development or example key cannot be used in production")
     if settings.is_sqlite:
         raise ConfigError("DATABASE_URL: SQLite is not supported in production; use PostgreSQL")
     if settings.redis_url is None and settings.ratelimit_enabled and settings.web_concurrency > 1:
         raise ConfigError(
-            "REDIS_URL: required when WEB_CONCURRENCY > 1, "
+            f"REDIS_URL: required with {settings.web_concurrency} workers (WEB_CONCURRENCY), "
             "in-memory rate limits would multiply by the worker count"
         )

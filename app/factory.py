@@ -68,11 +68,6 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
-def settings_of(app: Flask) -> Settings:
-    settings: Settings = app.config["KEEL_SETTINGS"]
-    return settings
-
-
 def _configure(app: Flask, settings: Settings) -> None:
     app.json = OrjsonProvider(app)
     app.config.update(
@@ -126,6 +121,7 @@ def _register_extensions(app: Flask, settings: Settings) -> None:
     db.init_app(app)
     with app.app_context():
         enable_sqlite_pragmas(db.engine)
+        metrics.track_pool(db.engine)
         if tracing.configure_from_environment():
             tracing.instrument(app, db.engine)
     migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"))
@@ -183,6 +179,8 @@ def _register_hooks(app: Flask) -> None:
 
 
 def _register_cli(app: Flask) -> None:
+    from app.cli.auth import auth_cli
     from app.cli.users import users_cli
 
     app.cli.add_command(users_cli)
+    app.cli.add_command(auth_cli)

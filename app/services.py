@@ -9,6 +9,7 @@ from flask import current_app
 from app.auth.repository import SqlSessionRepository
 from app.auth.service import AuthService
 from app.auth.tokens import JwtTokenIssuer
+from app.config import Settings
 from app.core.passwords import PasswordHasher
 from app.core.transaction import SqlTransaction
 from app.extensions import db
@@ -33,13 +34,13 @@ def user_service() -> UserService:
 
 def auth_service() -> AuthService:
     session = db.session()
-    ttl = current_app.config["JWT_REFRESH_TOKEN_EXPIRES"]
-    assert isinstance(ttl, timedelta)
+    settings: Settings = current_app.config["KEEL_SETTINGS"]
     return AuthService(
         users=SqlUserRepository(session),
         sessions=SqlSessionRepository(session),
         tx=SqlTransaction(session),
         hasher=password_hasher(),
         issuer=JwtTokenIssuer(),
-        refresh_ttl=ttl,
+        refresh_ttl=timedelta(seconds=settings.jwt_refresh_ttl_seconds),
+        reuse_grace=timedelta(seconds=settings.refresh_reuse_grace_seconds),
     )

@@ -257,10 +257,21 @@ class FakeSessionRepository:
             or session.expires_at <= now
         ):
             return False
+        session.previous_token_hash = session.refresh_token_hash
         session.refresh_token_hash = new_hash
         session.rotated_at = now
         session.expires_at = expires_at
         return True
+
+    def purge(self, *, ended_before: datetime) -> int:
+        ended = [
+            key
+            for key, row in self._rows.items()
+            if row.expires_at < ended_before or (row.revoked_at is not None and row.revoked_at < ended_before)
+        ]
+        for key in ended:
+            del self._rows[key]
+        return len(ended)
 
     def revoke(self, session_id: uuid.UUID, *, reason: str, now: datetime) -> None:
         session = self.get(session_id)

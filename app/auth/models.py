@@ -19,6 +19,8 @@ class AuthSession(Base):
     user_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
     # SHA-256 of the current refresh token's jti: the database never holds a usable token.
     refresh_token_hash: Mapped[str] = mapped_column(sa.String(64))
+    # The token it replaced: presented again within seconds, it is a client's concurrent retry.
+    previous_token_hash: Mapped[str | None] = mapped_column(sa.String(64))
     created_at: Mapped[datetime]
     rotated_at: Mapped[datetime]
     expires_at: Mapped[datetime]

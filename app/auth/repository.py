@@ -32,6 +32,7 @@ class SessionRepository(Protocol):
     def find_active_user(
         self, *, user_id: uuid.UUID, session_id: uuid.UUID, now: datetime
     ) -> User | None: ...
+    def purge(self, *, ended_before: datetime) -> int: ...
 
 
 class SqlSessionRepository:
@@ -63,7 +64,12 @@ class SqlSessionRepository:
                 AuthSession.revoked_at.is_(None),
                 AuthSession.expires_at > now,
             )
-            .values(refresh_token_hash=new_hash, rotated_at=now, expires_at=expires_at)
+            .values(
+                previous_token_hash=AuthSession.refresh_token_hash,
+                refresh_token_hash=new_hash,
+                rotated_at=now,
+                expires_at=expires_at,
+            )
             .execution_options(synchronize_session=False)
         )
         return int(self._session.execute(statement).rowcount) == 1  # type: ignore[attr-defined]
@@ -105,3 +111,10 @@ class SqlSessionRepository:
             )
         )
         return self._session.scalars(statement).one_or_none()
+
+    def purge(self, *, ended_before: datetime) -> int:
+        """Delete sessions that expired or were revoked before the cut-off: they can never be used again."""
+        statement = sa.delete(AuthSession).where(
+            sa.or_(AuthSession.expires_at < ended_before, AuthSession.revoked_at < ended_before)
+        )
+        return int(self._session.execute(statement.execution_options(synchronize_session=False)).rowcount)  # type: ignore[attr-defined]

@@ -60,6 +60,7 @@ class AuthService:
         hasher: PasswordHasher,
         issuer: TokenIssuer,
         refresh_ttl: timedelta,
+        reuse_grace: timedelta = timedelta(0),
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._users = users
@@ -68,6 +69,7 @@ class AuthService:
         self._hasher = hasher
         self._issuer = issuer
         self._refresh_ttl = refresh_ttl
+        self._reuse_grace = reuse_grace
         self._clock = clock
 
     def login(self, *, email: str, password: str) -> TokenPair:
@@ -117,10 +119,24 @@ class AuthService:
         if session.expires_at <= now:
             self._tx.rollback()
             raise TokenExpired()
+        if self._is_concurrent_retry(session, token_hash(claims.jti), now):
+            # The same client refreshing twice at once (two tabs, a retry): the winner's new tokens
+            # stay valid and this request is simply refused.
+            self._tx.rollback()
+            raise TokenRevoked("This refresh token was just rotated; use the newest one.")
         # Signed by us for a live session, yet not its current token: a replay, treated as theft.
         self._sessions.revoke(claims.session_id, reason="reuse_detected", now=now)
         self._tx.commit()
         raise TokenReused()
+
+    def purge_sessions(self, *, older_than: timedelta) -> int:
+        """Forget sessions that ended (expired or revoked) longer ago than `older_than`."""
+        purged = self._sessions.purge(ended_before=self._clock() - older_than)
+        self._tx.commit()
+        return purged
+
+    def _is_concurrent_retry(self, session: AuthSession, presented_hash: str, now: datetime) -> bool:
+        return session.previous_token_hash == presented_hash and now - session.rotated_at < self._reuse_grace
 
     def logout(self, principal: Principal) -> None:
         """Revoke the caller's session: its refresh token and every access token naming it."""

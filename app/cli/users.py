@@ -6,8 +6,10 @@ import time
 
 import click
 from flask.cli import AppGroup
+from marshmallow import ValidationError
 
 from app import services
+from app.auth.schemas import RegisterSchema
 from app.core.errors import DomainError
 from app.users.service import NewUser
 
@@ -20,15 +22,12 @@ users_cli = AppGroup("users", help="Manage user accounts.")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 def create_admin(email: str, name: str, password: str) -> None:
     """Create an admin account (prompts for what is left out)."""
-    from app.auth.schemas import RegisterSchema
-
-    errors = RegisterSchema().validate({"email": email, "name": name, "password": password})
-    if errors:
-        raise click.ClickException(f"invalid input: {errors}")
     try:
-        user = services.user_service().provision(
-            NewUser(email=email, name=name, password=password, role="admin")
-        )
+        fields = RegisterSchema().load({"email": email, "name": name, "password": password})
+    except ValidationError as error:
+        raise click.ClickException(f"invalid input: {error.messages}") from None
+    try:
+        user = services.user_service().provision(NewUser(**fields, role="admin"))
     except DomainError as error:
         raise click.ClickException(f"{error.code}: {error.detail}") from None
     click.echo(f"created admin {user.id} <{user.email}>")

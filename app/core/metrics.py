@@ -19,6 +19,7 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from sqlalchemy import Engine, event
 
 REQUESTS = Counter("keel_http_requests_total", "HTTP requests served", ["method", "route", "status"])
 LATENCY = Histogram(
@@ -54,8 +55,10 @@ def _observe(response: Response) -> Response:
     return response
 
 
-def observe_pool(checked_out: int) -> None:
-    POOL_IN_USE.set(checked_out)
+def track_pool(engine: Engine) -> None:
+    """Count connections as they leave and return to this worker's pool; livesum adds the workers up."""
+    event.listen(engine, "checkout", lambda *_: POOL_IN_USE.inc())
+    event.listen(engine, "checkin", lambda *_: POOL_IN_USE.dec())
 
 
 def exposition() -> Response:

@@ -44,10 +44,6 @@ def run_all(
     return results
 
 
-def run_bounded(name: str, check: Callable[[], None], timeout: float = CHECK_TIMEOUT_SECONDS) -> bool:
-    return run_all({name: check}, timeout)[name]
-
-
 def ping_database(engine: sa.Engine) -> Callable[[], None]:
     def check() -> None:
         with engine.connect() as connection:

@@ -60,5 +60,4 @@ class Metrics(MethodView):
     @blp.response(200, content_type="text/plain", description="Prometheus text exposition format")
     def get(self) -> Response:
         """Expose request counts, latencies and pool figures for Prometheus (not for the public)."""
-        metrics.observe_pool(db.engine.pool.checkedout() if hasattr(db.engine.pool, "checkedout") else 0)
         return metrics.exposition()

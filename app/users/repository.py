@@ -7,11 +7,9 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
-from app.core.errors import PreconditionFailed
+from app.core import transaction
 from app.core.pagination import Cursor
 from app.users.errors import EmailTaken
 from app.users.models import User
@@ -52,20 +50,16 @@ class SqlUserRepository:
 
     def delete(self, user: User) -> None:
         self._session.delete(user)
-        self._session.flush()
+        self.flush()
 
     def flush(self) -> None:
-        """Write pending changes now, so a duplicate email or a stale version surfaces early."""
+        """Write pending changes now, so a duplicate email or a stale version surfaces here."""
         try:
-            self._session.flush()
-        except IntegrityError as error:
-            self._session.rollback()
-            if "email_normalized" in str(error.orig):
+            transaction.flush(self._session)
+        except transaction.ConstraintViolation as violation:
+            if "email_normalized" in violation.constraint:
                 raise EmailTaken() from None
             raise
-        except StaleDataError:
-            self._session.rollback()
-            raise PreconditionFailed("The user was changed by another request; read it again.") from None
 
     def count_active_admins(self, *, lock: bool = False) -> int:
         """Count active admins; with `lock`, hold their rows so two demotions cannot both pass."""

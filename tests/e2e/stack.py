@@ -155,7 +155,7 @@ class Nginx:
         )
         site = re.sub(r"    server app:8000[^\n]*\n", servers + "\n", shipped)
         site = site.replace("listen 80;", f"listen 127.0.0.1:{self.port};")
-        site = site.replace("/var/log/nginx/keel.access.log", str(self.workdir / "nginx-access.log"))
+        site = site.replace("access_log /dev/stdout", f"access_log {self.workdir / 'nginx-access.log'}")
         (self.workdir / "keel.conf").write_text(site)
         temp = self.workdir / "nginx-temp"
         temp.mkdir(exist_ok=True)

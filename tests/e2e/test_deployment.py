@@ -48,6 +48,9 @@ def test_refresh_on_one_instance_makes_the_old_token_fail_on_the_other(stack: St
     _, tokens = register_and_login(stack.nginx.port)
     rotated = call(one.port, "POST", "/api/v1/auth/refresh", headers=bearer(tokens["refresh_token"]))
     assert rotated.status == 200
+    retry = call(two.port, "POST", "/api/v1/auth/refresh", headers=bearer(tokens["refresh_token"]))
+    assert (retry.status, retry.json()["code"]) == (401, "token_revoked")  # a retry, within the grace
+    time.sleep(2.2)  # past REFRESH_REUSE_GRACE_SECONDS: now it is a replay
     replay = call(two.port, "POST", "/api/v1/auth/refresh", headers=bearer(tokens["refresh_token"]))
     assert replay.status == 401
     assert replay.json()["code"] == "token_reused"
@@ -100,9 +103,37 @@ def test_inbound_request_id_is_passed_on(stack: Stack) -> None:
     assert reply.headers["x-request-id"] == "client-chosen.id-1"
 
 
+def assert_problem(reply: Reply, status: int, code: str) -> None:
+    assert reply.status == status
+    assert reply.headers["content-type"] == "application/problem+json"
+    body = reply.json()
+    assert body["code"] == code
+    assert body["request_id"] == reply.headers["x-request-id"]
+
+
 def test_metrics_are_not_public_through_nginx(stack: Stack) -> None:
-    assert call(stack.nginx.port, "GET", "/metrics").status == 404
+    assert_problem(call(stack.nginx.port, "GET", "/metrics"), 404, "not_found")
     assert call(stack.instances[0].port, "GET", "/metrics").status == 200
+
+
+def test_errors_nginx_answers_itself_are_problem_json(stack: Stack) -> None:
+    huge = {"email": "x@example.com", "password": "p" * (3 * 1024 * 1024)}
+    assert_problem(call(stack.nginx.port, "POST", "/api/v1/auth/login", huge), 413, "payload_too_large")
+    assert_problem(call(stack.nginx.port, "GET", "/nowhere"), 404, "not_found")
+
+
+def test_invalid_inbound_request_id_is_replaced_everywhere(stack: Stack) -> None:
+    reply = call(stack.nginx.port, "GET", "/nowhere", headers={"X-Request-ID": "bad id with spaces!"})
+    request_id = reply.headers["x-request-id"]
+    assert request_id != "bad id with spaces!"
+    assert reply.json()["request_id"] == request_id
+
+
+def test_client_scheme_headers_are_ignored(stack: Stack) -> None:
+    reply = call(
+        stack.nginx.port, "GET", "/health", headers={"X-Forwarded-Ssl": "on", "X-Forwarded-Proto": "https"}
+    )
+    assert reply.status == 200
 
 
 def test_proxy_passes_the_client_address_and_json_is_gzipped(stack: Stack) -> None:

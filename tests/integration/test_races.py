@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.client
 import json
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -43,7 +44,8 @@ pytestmark = pytest.mark.postgres_only
 @pytest.fixture
 def app_overrides() -> dict[str, Any]:
     # A connection for every contender at once: the race happens in PostgreSQL, not in the pool queue.
-    return {"DB_POOL_SIZE": str(CONTENDERS + 4)}
+    # The production grace for a client's concurrent refreshes (the test profile has none).
+    return {"DB_POOL_SIZE": str(CONTENDERS + 4), "REFRESH_REUSE_GRACE_SECONDS": "2"}
 
 
 @dataclass(frozen=True)
@@ -175,7 +177,24 @@ def test_refresh_rotates_exactly_once_when_the_same_token_races(server: Server) 
     statuses = sorted(reply.status for reply in replies)
     assert statuses == [200] + [401] * (SAME_TOKEN_CONTENDERS - 1), outcomes(replies)
     losers = {reply.code for reply in replies if reply.status == 401}
-    assert losers <= {"token_reused", "token_revoked"}, losers
+    assert losers == {"token_revoked"}, losers
+    # The one that won keeps a working session: the losers were a retry, not a theft.
+    winner = next(reply.body for reply in replies if reply.status == 200)
+    assert server.request("GET", "/api/v1/users/me", headers=bearer(winner["access_token"])).status == 200
+    again = server.request("POST", "/api/v1/auth/refresh", headers=bearer(winner["refresh_token"]))
+    assert again.status == 200
+
+
+def test_refresh_replay_after_the_grace_window_revokes_the_family(server: Server) -> None:
+    account = create_account(server.app)
+    first = server.login(account)
+    rotated = server.request("POST", "/api/v1/auth/refresh", headers=bearer(first["refresh_token"]))
+    assert rotated.status == 200
+    time.sleep(2.2)
+    replay = server.request("POST", "/api/v1/auth/refresh", headers=bearer(first["refresh_token"]))
+    assert (replay.status, replay.code) == (401, "token_reused")
+    newest = rotated.body
+    assert server.request("GET", "/api/v1/users/me", headers=bearer(newest["access_token"])).status == 401
 
 
 def test_patch_applies_exactly_one_update_when_the_same_if_match_races(server: Server) -> None:

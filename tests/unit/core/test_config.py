@@ -9,7 +9,13 @@ PG = "postgresql+psycopg2://keel@db/keel"
 
 
 def production(**extra: Any) -> dict[str, Any]:
-    return {"APP_ENV": "production", "JWT_SECRET_KEY": STRONG, "DATABASE_URL": PG, **extra}
+    return {
+        "APP_ENV": "production",
+        "JWT_SECRET_KEY": STRONG,
+        "DATABASE_URL": PG,
+        "WEB_CONCURRENCY": "1",
+        **extra,
+    }
 
 
 def test_load_settings_development_defaults_to_sqlite_in_instance_folder(tmp_path: Any) -> None:
@@ -34,6 +40,10 @@ def test_load_settings_production_accepts_safe_config() -> None:
         ({"JWT_SECRET_KEY": "keel-development-only-secret-key-do-not-deploy"}, "JWT_SECRET_KEY"),
         ({"DATABASE_URL": "sqlite:///keel.db"}, "DATABASE_URL"),
         ({"WEB_CONCURRENCY": "4"}, "REDIS_URL"),
+        ({"JWT_SECRET_KEY": "CHANGE-ME-to-at-least-32-random-bytes-from-a-secret-store"}, "JWT_SECRET_KEY"),
+        ({"RATELIMIT_LOGIN_EMAIL": "ten a minute"}, "RATELIMIT_LOGIN_EMAIL"),
+        ({"RATELIMIT_DEFAULT": "bogus"}, "RATELIMIT_DEFAULT"),
+        ({"REFRESH_REUSE_GRACE_SECONDS": "-1"}, "REFRESH_REUSE_GRACE_SECONDS"),
         ({"TRUSTED_PROXIES": "many"}, "TRUSTED_PROXIES"),
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
         ({"MAX_CONTENT_LENGTH": "0"}, "MAX_CONTENT_LENGTH"),
@@ -82,3 +92,15 @@ def test_load_settings_reads_dotenv_only_in_development(
 def test_load_settings_parses_cors_origins_list() -> None:
     settings = load_settings({"APP_ENV": "test", "CORS_ORIGINS": "https://a.example, https://b.example"})
     assert settings.cors_origins == ("https://a.example", "https://b.example")
+
+
+def test_load_settings_production_counts_default_workers_for_the_redis_check(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    config = production()
+    config.pop("WEB_CONCURRENCY")
+    with pytest.raises(ConfigError, match=r"^REDIS_URL: required with 4 workers"):
+        load_settings(config)
+    assert load_settings({**config, "REDIS_URL": "redis://cache:6379/0"}).web_concurrency == 4
