@@ -30,9 +30,14 @@ class ProblemSchema(ma.Schema):
 
 # Failures any operation can meet, documented on each so the spec tells the whole truth.
 _EVERY_OPERATION = (HTTPStatus.INTERNAL_SERVER_ERROR,)
-_API_OPERATION = (HTTPStatus.TOO_MANY_REQUESTS, HTTPStatus.SERVICE_UNAVAILABLE)
-_BODY_REFUSED = (HTTPStatus.REQUEST_ENTITY_TOO_LARGE, HTTPStatus.UNSUPPORTED_MEDIA_TYPE)
-_WITH_BODY = (HTTPStatus.BAD_REQUEST, *_BODY_REFUSED)
+# A body of another type than JSON is refused on every API route, whether or not the operation takes one.
+_API_OPERATION = (
+    HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+    HTTPStatus.TOO_MANY_REQUESTS,
+    HTTPStatus.SERVICE_UNAVAILABLE,
+)
+# Only an operation that reads its body can find it malformed or too large.
+_WITH_BODY = (HTTPStatus.BAD_REQUEST, HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
 
 
 class ProblemApi(Api):  # type: ignore[misc]
@@ -52,11 +57,11 @@ class ProblemApi(Api):  # type: ignore[misc]
                     statuses += _API_OPERATION
                 if "requestBody" in operation:
                     statuses += _WITH_BODY
-                elif path.startswith("/api/") and method in ("post", "put", "patch"):
-                    statuses += _BODY_REFUSED
                 responses = operation.setdefault("responses", {})
                 for status in statuses:
-                    responses.setdefault(str(status.value), self.spec.components.get_ref("response", status.name))
+                    responses.setdefault(
+                        str(status.value), self.spec.components.get_ref("response", status.name)
+                    )
 
     def _register_error_handlers(self) -> None:
         """Errors are handled centrally by app.core.error_handlers, not by flask-smorest."""

@@ -42,9 +42,22 @@ class DisplayName(ma.fields.String):
 
 
 class Password(ma.fields.String):
+    """Any text of 8-128 characters that can be encoded: JSON's "\\ud800" escapes decode to lone
+    surrogates, which no hash function or database accepts."""
+
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("validate", ma.validate.Length(min=MIN_LENGTH, max=MAX_LENGTH))
         super().__init__(load_only=True, **kwargs)
+
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any
+    ) -> Any:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ma.ValidationError("Must be valid Unicode text.") from None
+        return text
 
 
 class StrictBoolean(ma.fields.Boolean):

@@ -49,8 +49,12 @@ def _page_body(page: Page[User], query: dict[str, Any]) -> tuple[dict[str, Any],
     next_cursor = page.next_cursor.encode() if page.next_cursor else None
     headers: dict[str, str] = {}
     if next_cursor is not None:
-        params = {k: v for k, v in request.args.items() if k != "cursor"}
-        link = url_for("users.Users", _external=True, **{**params, "cursor": next_cursor})
+        # Only the validated parameters: raw query keys could steer url_for (_external, _anchor...).
+        params: dict[str, Any] = {"limit": query["limit"], "cursor": next_cursor}
+        for name in ("role", "is_active"):
+            if query.get(name) is not None:
+                params[name] = str(query[name]).lower()
+        link = url_for("users.Users", _external=True, **params)
         headers["Link"] = f'<{link}>; rel="next"'
     return {"items": page.items, "next_cursor": next_cursor}, 200, headers
 

@@ -230,3 +230,24 @@ def test_list_users_orders_users_sharing_a_timestamp_by_id_descending(
 
     expected = [str(admin.id)] + [str(user_id) for user_id in sorted(tied, reverse=True)]
     assert ids_of(pages) == expected
+
+
+@pytest.mark.parametrize("param", ["_external", "_anchor", "_method", "endpoint", "_scheme", "bogus"])
+def test_list_users_next_link_carries_only_validated_parameters(
+    app: Flask, client: FlaskClient, admin_tokens: Tokens, param: str
+) -> None:
+    for _ in range(2):
+        create_account(app)
+    response = client.get(
+        USERS,
+        query_string={"limit": 1, "role": "user", "is_active": "true", param: "evil"},
+        headers=admin_tokens.headers,
+    )
+    assert response.status_code == 200
+    link = response.headers["Link"]
+    assert "evil" not in link
+    assert "#" not in link
+    assert "limit=1" in link
+    assert "role=user" in link
+    assert "is_active=true" in link
+    assert link.endswith('>; rel="next"')
