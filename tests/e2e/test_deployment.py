@@ -96,6 +96,9 @@ def test_nginx_request_id_reaches_the_app_log(stack: Stack) -> None:
     time.sleep(0.2)
     lines = [line for instance in stack.instances for line in instance.access_lines()]
     assert any(line.get("request_id") == request_id and line.get("route") == "/health" for line in lines)
+    # One access line per request: gunicorn's own stays off unless GUNICORN_ACCESS_LOG asks for it.
+    everything = [line for instance in stack.instances for line in instance.log_lines()]
+    assert not any(line.get("logger") == "gunicorn.access" for line in everything)
 
 
 def test_inbound_request_id_is_passed_on(stack: Stack) -> None:

@@ -124,3 +124,31 @@ def test_dockerfile_installs_from_the_same_lock_and_uv_as_make() -> None:
     assert "HEALTHCHECK" in dockerfile
     assert 'ENTRYPOINT ["gunicorn", "-c", "gunicorn.conf.py"]' in dockerfile
     assert "db upgrade" not in dockerfile.split("ENTRYPOINT")[1]
+
+
+def test_master_opens_nothing_that_would_cross_the_fork() -> None:
+    """gunicorn.conf.py runs in the master: no ORM, database driver, Redis client or metric values there."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import runpy, sys; runpy.run_path('gunicorn.conf.py'); "
+        "print(sorted(m for m in ('sqlalchemy', 'psycopg2', 'redis', 'flask_sqlalchemy', 'prometheus_client', "
+        "'app.factory') if m in sys.modules))"
+    )
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "APP_ENV": "development",
+        "PROMETHEUS_MULTIPROC_DIR": str(ROOT / ".no-metrics"),
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
