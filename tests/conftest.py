@@ -178,3 +178,12 @@ def limiter_storage(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
     yield {"RATELIMIT_ENABLED": "true", "REDIS_URL": REDIS_URL}
     client.flushdb()
     client.close()
+
+
+@pytest.fixture
+def hanging_server() -> Iterator[int]:
+    """A loopback port that accepts connections and never answers."""
+    from tests.support.hanging import hanging_port
+
+    with hanging_port() as port:
+        yield port

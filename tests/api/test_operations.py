@@ -1,7 +1,5 @@
 import socket
-import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 from flask.testing import FlaskClient
@@ -19,33 +17,6 @@ def test_ready_reports_each_dependency(client: FlaskClient) -> None:
     response = client.get("/ready")
     assert response.status_code == 200
     assert response.get_json() == {"status": "ok", "checks": {"database": "ok", "redis": "skipped"}}
-
-
-@pytest.fixture
-def hanging_server() -> Iterator[int]:
-    """A TCP port that accepts connections and never answers, like a wedged database."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-    accepted: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        server.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                accepted.append(server.accept()[0])
-            except TimeoutError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield server.getsockname()[1]
-    stop.set()
-    thread.join()
-    for connection in accepted:
-        connection.close()
-    server.close()
 
 
 def _closed_port() -> int:

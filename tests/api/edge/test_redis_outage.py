@@ -109,3 +109,17 @@ def test_shared_limits_resume_when_redis_returns(
     assert client.get("/ready").get_json()["checks"]["redis"] == "ok"
     assert "recovered" in log_lines.getvalue()
     databases.dispose(limited)
+
+
+def test_hanging_redis_costs_a_timeout_not_a_stall(app: Flask, user: Account, hanging_server: int) -> None:
+    limited = _app(app, f"redis://127.0.0.1:{hanging_server}/0")
+    client = limited.test_client()
+    started = time.monotonic()
+    statuses = [_fail_login(client, user, n) for n in range(1, 6)]
+    elapsed = time.monotonic() - started
+    assert statuses == [401, 401, 401, 429, 429]
+    assert elapsed < 5  # one short Redis timeout, then per-process limits; never the 5 x 30 s of a stall
+    ready = client.get("/ready")
+    assert ready.status_code == 200
+    assert ready.get_json()["checks"]["redis"] == "degraded"
+    databases.dispose(limited)
