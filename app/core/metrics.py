@@ -35,16 +35,12 @@ UNMATCHED_ROUTE = "<unmatched>"
 
 
 def register(app: Flask) -> None:
-    app.before_request(_start_timer)
     app.after_request(_observe)
 
 
-def _start_timer() -> None:
-    g.metrics_started_at = time.perf_counter()
-
-
 def _observe(response: Response) -> Response:
-    started = g.get("metrics_started_at")
+    # The request's start, as stamped once by request_context for the access log too.
+    started = g.get("started_at")
     if started is None:
         return response
     # The route template, never the raw path: ids in paths would explode the label set.

@@ -24,6 +24,12 @@ def issuer() -> FakeTokenIssuer:
 
 
 @pytest.fixture
+def reuse_grace() -> timedelta:
+    """No grace by default; grace tests parametrise this fixture."""
+    return timedelta(0)
+
+
+@pytest.fixture
 def service(
     users: FakeUserRepository,
     sessions: FakeSessionRepository,
@@ -32,6 +38,7 @@ def service(
     issuer: FakeTokenIssuer,
     clock: FakeClock,
     refresh_ttl: timedelta,
+    reuse_grace: timedelta,
 ) -> AuthService:
     return AuthService(
         users=users,
@@ -40,5 +47,6 @@ def service(
         hasher=hasher,
         issuer=issuer,
         refresh_ttl=refresh_ttl,
+        reuse_grace=reuse_grace,
         clock=clock,
     )

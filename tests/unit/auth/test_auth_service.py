@@ -430,72 +430,57 @@ def test_principal_for_is_none_when_session_belongs_to_another_user(
     assert service.principal_for(user_id=other.id, session_id=claims.session_id) is None
 
 
-@pytest.fixture
-def graceful(
-    users: FakeUserRepository,
-    sessions: FakeSessionRepository,
-    tx: FakeTransaction,
-    hasher: FakePasswordHasher,
-    issuer: FakeTokenIssuer,
-    clock: FakeClock,
-) -> AuthService:
-    return AuthService(
-        users=users,
-        sessions=sessions,
-        tx=tx,
-        hasher=hasher,
-        issuer=issuer,
-        refresh_ttl=timedelta(days=30),
-        reuse_grace=timedelta(seconds=2),
-        clock=clock,
-    )
+GRACE = pytest.mark.parametrize("reuse_grace", [timedelta(seconds=2)])
 
 
+@GRACE
 def test_refresh_retry_within_grace_is_refused_without_revoking(
-    graceful: AuthService,
+    service: AuthService,
     member: User,
     issuer: FakeTokenIssuer,
     sessions: FakeSessionRepository,
     clock: FakeClock,
 ) -> None:
-    claims = log_in(graceful, issuer, member)
-    graceful.refresh(claims)
+    claims = log_in(service, issuer, member)
+    service.refresh(claims)
     clock.advance(timedelta(seconds=1))
     with pytest.raises(TokenRevoked):
-        graceful.refresh(claims)
+        service.refresh(claims)
     assert session_of(sessions, claims).revoked_at is None
 
 
+@GRACE
 def test_refresh_replay_after_grace_revokes_the_family(
-    graceful: AuthService,
+    service: AuthService,
     member: User,
     issuer: FakeTokenIssuer,
     sessions: FakeSessionRepository,
     clock: FakeClock,
 ) -> None:
-    claims = log_in(graceful, issuer, member)
-    graceful.refresh(claims)
+    claims = log_in(service, issuer, member)
+    service.refresh(claims)
     clock.advance(timedelta(seconds=2))
     with pytest.raises(TokenReused):
-        graceful.refresh(claims)
+        service.refresh(claims)
     assert session_of(sessions, claims).revoked_reason == "reuse_detected"
 
 
+@GRACE
 def test_refresh_grace_covers_only_the_token_just_replaced(
-    graceful: AuthService,
+    service: AuthService,
     member: User,
     issuer: FakeTokenIssuer,
     sessions: FakeSessionRepository,
     clock: FakeClock,
 ) -> None:
-    oldest = log_in(graceful, issuer, member)
-    graceful.refresh(oldest)
+    oldest = log_in(service, issuer, member)
+    service.refresh(oldest)
     clock.advance(timedelta(seconds=10))
     latest = issuer.issued[-1]
-    graceful.refresh(
+    service.refresh(
         RefreshClaims(user_id=latest.user_id, session_id=latest.session_id, jti=latest.refresh_jti)
     )
     clock.advance(timedelta(seconds=1))
     with pytest.raises(TokenReused):
-        graceful.refresh(oldest)
+        service.refresh(oldest)
     assert session_of(sessions, oldest).revoked_at is not None
