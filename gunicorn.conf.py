@@ -104,14 +104,14 @@ def on_exit(server: Any) -> None:
 
 def post_fork(server: Any, worker: Any) -> None:
     """Per-worker resources are created after the fork; nothing with a socket crosses it."""
-    from app.core import tracing
+    from app.observability import tracing
 
     tracing.configure_from_environment()
 
 
 def post_worker_init(worker: Any) -> None:
     """On SIGTERM, fail readiness at once so load balancers drain this instance, then stop gracefully."""
-    from app.core.lifecycle import shutdown_started
+    from app.observability.shutdown import shutdown_started
 
     original = worker.handle_exit
 

@@ -4,7 +4,7 @@ from flask_jwt_extended import JWTManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 
-from app.core.db import Base
+from app.persistence.base import Base
 
 db = SQLAlchemy(metadata=Base.metadata, session_options={"expire_on_commit": False})
 migrate = Migrate(compare_type=True, render_as_batch=True)

@@ -3,33 +3,33 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 from flask_cors import CORS
+from flask_limiter import Limiter
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import docs
+from app import composition
+from app import models as _models  # noqa: F401 - every table on the metadata before anything reads it
 from app.auth import jwt_callbacks
+from app.auth.routes import AUTH_PATH
+from app.auth.routes import blp as auth_blp
+from app.cli.auth import auth_cli
+from app.cli.users import users_cli
 from app.config import Settings, load_settings
-from app.core import (
-    access_log,
-    content_type,
-    error_handlers,
-    metrics,
-    request_context,
-    security_headers,
-    tracing,
-)
-from app.core.api import ProblemApi
-from app.core.db import enable_sqlite_pragmas, engine_options
-from app.core.json import OrjsonProvider
-from app.core.logging import configure_logging
-from app.core.passwords import Argon2PasswordHasher
-from app.core.rate_limits import init_rate_limits
 from app.extensions import db, jwt, migrate
+from app.health.routes import blp as health_blp
+from app.observability import access_log, metrics, request_timer, tracing
+from app.observability.structured_logging import configure_logging
+from app.persistence.engine import enable_sqlite_pragmas, engine_options
+from app.users.routes import blp as users_blp
+from app.web import content_type, error_handlers, request_id, security_headers, swagger_ui
+from app.web.api import ProblemApi
+from app.web.json_provider import OrjsonProvider
+from app.web.paths import API_PREFIX
+from app.web.rate_limits import init_rate_limits
 
 API_TITLE = "Keel"
 API_VERSION = "1.0.0"
@@ -59,19 +59,20 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     settings = load_settings(overrides, instance_path=app.instance_path)
     configure_logging(level=settings.log_level, log_format=settings.log_format)
     _configure(app, settings)
-    _register_extensions(app, settings)
+    _register_extensions(app)
     _register_blueprints(app, ProblemApi(app))
     _register_hooks(app)
-    _register_edge(app, settings)
+    limiter = _register_edge(app, settings)
     error_handlers.register(app)
     _register_cli(app)
+    with app.app_context():
+        composition.install(app, composition.build_container(settings, limiter=limiter, engine=db.engine))
     return app
 
 
 def _configure(app: Flask, settings: Settings) -> None:
     app.json = OrjsonProvider(app)
     app.config.update(
-        KEEL_SETTINGS=settings,
         TESTING=settings.app_env == "test",
         MAX_CONTENT_LENGTH=settings.max_content_length,
         SQLALCHEMY_DATABASE_URI=settings.database_url,
@@ -89,7 +90,7 @@ def _configure(app: Flask, settings: Settings) -> None:
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="/docs",
-        OPENAPI_SWAGGER_UI_URL=docs.SWAGGER_ASSETS_URL,
+        OPENAPI_SWAGGER_UI_URL=swagger_ui.SWAGGER_ASSETS_URL,
         **_jwt_config(settings),
     )
     if settings.is_sqlite:
@@ -101,10 +102,9 @@ def _jwt_config(settings: Settings) -> dict[str, Any]:
         "JWT_SECRET_KEY": settings.jwt_secret_key,
         "JWT_ALGORITHM": "HS256",
         "JWT_DECODE_ALGORITHMS": ["HS256"],
-        "JWT_ACCESS_TOKEN_EXPIRES": timedelta(seconds=settings.jwt_access_ttl_seconds),
-        "JWT_REFRESH_TOKEN_EXPIRES": timedelta(seconds=settings.jwt_refresh_ttl_seconds),
+        # Lifetimes are not configured here: the token issuer sets each token's from Settings.
         "JWT_TOKEN_LOCATION": ["headers", "cookies"],
-        "JWT_REFRESH_COOKIE_PATH": "/api/v1/auth",
+        "JWT_REFRESH_COOKIE_PATH": AUTH_PATH,
         # Readable by the front end (it echoes it in X-CSRF-TOKEN), so not scoped to the API path.
         "JWT_REFRESH_CSRF_COOKIE_PATH": "/",
         "JWT_COOKIE_SAMESITE": "Strict",
@@ -115,9 +115,7 @@ def _jwt_config(settings: Settings) -> dict[str, Any]:
     }
 
 
-def _register_extensions(app: Flask, settings: Settings) -> None:
-    from app import models  # noqa: F401  (registers every table on the metadata)
-
+def _register_extensions(app: Flask) -> None:
     db.init_app(app)
     with app.app_context():
         enable_sqlite_pragmas(db.engine)
@@ -127,20 +125,11 @@ def _register_extensions(app: Flask, settings: Settings) -> None:
     migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"))
     jwt.init_app(app)
     jwt_callbacks.register(jwt)
-    app.extensions["keel.password_hasher"] = Argon2PasswordHasher(
-        time_cost=settings.password_time_cost,
-        memory_kib=settings.password_memory_kib,
-        parallelism=settings.password_parallelism,
-    )
 
 
 def _register_blueprints(app: Flask, api: ProblemApi) -> None:
-    from app.auth.routes import blp as auth_blp
-    from app.health.routes import blp as health_blp
-    from app.users.routes import blp as users_blp
-
-    app.register_blueprint(docs.assets)
-    app.register_blueprint(docs.own)
+    app.register_blueprint(swagger_ui.assets)
+    app.register_blueprint(swagger_ui.own)
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
     )
@@ -151,7 +140,7 @@ def _register_blueprints(app: Flask, api: ProblemApi) -> None:
         api.register_blueprint(blueprint)
 
 
-def _register_edge(app: Flask, settings: Settings) -> None:
+def _register_edge(app: Flask, settings: Settings) -> Limiter:
     """Client address, security headers, CORS and rate limits: what guards the edge."""
     if settings.trusted_proxies:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
@@ -162,25 +151,24 @@ def _register_edge(app: Flask, settings: Settings) -> None:
     if settings.cors_origins:
         CORS(
             app,
-            resources={r"/api/*": {"origins": list(settings.cors_origins)}},
+            resources={f"{API_PREFIX}*": {"origins": list(settings.cors_origins)}},
             supports_credentials=True,
             allow_headers=CORS_ALLOW_HEADERS,
             expose_headers=CORS_EXPOSE_HEADERS,
             max_age=600,
         )
-    init_rate_limits(app, settings)
+    limiter = init_rate_limits(app, settings)
     content_type.register(app)
+    return limiter
 
 
 def _register_hooks(app: Flask) -> None:
-    request_context.register(app)
+    request_timer.register(app)
+    request_id.register(app)
     metrics.register(app)
     access_log.register(app)
 
 
 def _register_cli(app: Flask) -> None:
-    from app.cli.auth import auth_cli
-    from app.cli.users import users_cli
-
     app.cli.add_command(users_cli)
     app.cli.add_command(auth_cli)

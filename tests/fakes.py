@@ -11,21 +11,23 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self
 
 from sqlalchemy.exc import IntegrityError
 from uuid6 import uuid7
 
 from app.auth.models import AuthSession
 from app.auth.repository import SessionRepository
-from app.auth.service import TokenIssuer, TokenPair
-from app.core.pagination import Cursor
-from app.core.passwords import PasswordHasher
-from app.core.principal import Principal
-from app.core.transaction import Transaction
+from app.auth.service import AuthUnitOfWork, TokenIssuer, TokenPair
+from app.domain.emails import normalize_email
+from app.domain.pagination import Cursor
+from app.domain.passwords import PasswordHasher
+from app.domain.principal import Principal
 from app.users.errors import EmailTaken
 from app.users.models import User
-from app.users.repository import UserRepository, normalize_email
+from app.users.repository import UserRepository
+from app.users.service import UsersUnitOfWork
 
 START = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 DEFAULT_PASSWORD = "Quiet-Harbour-Lantern-42"
@@ -55,18 +57,6 @@ class FakeClock:
     def advance(self, delta: timedelta) -> datetime:
         self.now += delta
         return self.now
-
-
-class FakeTransaction:
-    def __init__(self) -> None:
-        self.commits = 0
-        self.rollbacks = 0
-
-    def commit(self) -> None:
-        self.commits += 1
-
-    def rollback(self) -> None:
-        self.rollbacks += 1
 
 
 class FakePasswordHasher:
@@ -161,6 +151,17 @@ class FakeUserRepository:
         for user in changed:
             user.version += 1
             self._flushed[user.id] = self._values(user)
+
+    def restore(self, rows: dict[uuid.UUID, dict[str, Any]]) -> None:
+        """Put the rows back as a rollback would: drop newer rows, reset the others' columns."""
+        for user_id in [key for key in self._rows if key not in rows]:
+            del self._rows[user_id]
+            del self._flushed[user_id]
+        for user_id, values in rows.items():
+            user = self._rows[user_id]
+            for name, value in values.items():
+                setattr(user, name, value)
+            self._flushed[user_id] = self._values(user)
 
     def count_active_admins(self, *, lock: bool = False) -> int:
         self.admin_count_locks.append(lock)
@@ -302,6 +303,64 @@ class FakeSessionRepository:
         return user
 
 
+_SESSION_COLUMNS = (
+    "refresh_token_hash",
+    "previous_token_hash",
+    "rotated_at",
+    "expires_at",
+    "revoked_at",
+    "revoked_reason",
+)
+
+
+class FakeUnitOfWork:
+    """The fake repositories in one transaction: leaving the block without a commit puts every row
+    back as it was on entry, as the SQL unit of work's rollback does. Counts commits and rollbacks."""
+
+    def __init__(self, users: FakeUserRepository, sessions: FakeSessionRepository) -> None:
+        self.users = users
+        self.sessions = sessions
+        self.commits = 0
+        self.rollbacks = 0
+        self._committed = False
+        self._snapshot: tuple[dict[uuid.UUID, dict[str, Any]], dict[uuid.UUID, dict[str, Any]]] = ({}, {})
+
+    def __enter__(self) -> Self:
+        self._committed = False
+        self._snapshot = self._take_snapshot()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if not self._committed:
+            self.rollbacks += 1
+            self._restore()
+
+    def commit(self) -> None:
+        self.commits += 1
+        self._committed = True
+
+    def _take_snapshot(self) -> tuple[dict[uuid.UUID, dict[str, Any]], dict[uuid.UUID, dict[str, Any]]]:
+        users = {u.id: {**FakeUserRepository._values(u), "version": u.version} for u in self.users.all()}
+        sessions = {
+            s.id: {name: getattr(s, name) for name in _SESSION_COLUMNS} for s in self.sessions._rows.values()
+        }
+        return users, sessions
+
+    def _restore(self) -> None:
+        users, sessions = self._snapshot
+        self.users.restore(users)
+        for session_id in [key for key in self.sessions._rows if key not in sessions]:
+            del self.sessions._rows[session_id]
+        for session_id, values in sessions.items():
+            for name, value in values.items():
+                setattr(self.sessions._rows[session_id], name, value)
+
+
 def add_user(
     users: FakeUserRepository,
     hasher: PasswordHasher,
@@ -358,6 +417,11 @@ if TYPE_CHECKING:
     # Each fake must satisfy its port: mypy reads these assignments, nothing runs them.
     _users: UserRepository = FakeUserRepository()
     _sessions: SessionRepository = FakeSessionRepository(FakeUserRepository())
-    _tx: Transaction = FakeTransaction()
+    _auth_uow: AuthUnitOfWork = FakeUnitOfWork(
+        FakeUserRepository(), FakeSessionRepository(FakeUserRepository())
+    )
+    _users_uow: UsersUnitOfWork = FakeUnitOfWork(
+        FakeUserRepository(), FakeSessionRepository(FakeUserRepository())
+    )
     _hasher: PasswordHasher = FakePasswordHasher()
     _issuer: TokenIssuer = FakeTokenIssuer()

@@ -1,0 +1,1 @@
+"""Authentication: registration and login, rotating refresh sessions, the caller behind each token."""

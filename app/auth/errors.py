@@ -1,6 +1,6 @@
 """Errors of authentication, each with its contract code."""
 
-from app.core.errors import Forbidden, Unauthorized
+from app.domain.errors import Forbidden, Unauthorized
 
 
 class InvalidCredentials(Unauthorized):

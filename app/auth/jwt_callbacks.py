@@ -5,22 +5,20 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Response, g
+from flask import Response
 from flask_jwt_extended import JWTManager
 from flask_jwt_extended.config import config as jwt_config
 from flask_jwt_extended.exceptions import JWTDecodeError
 
-from app import services
 from app.auth.tokens import REQUIRED_CLAIMS, claims_are_complete
-from app.core.principal import Principal
-from app.core.problems import problem
-from app.core.request_context import set_user_id
-
-_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+from app.composition import container
+from app.domain.principal import Principal
+from app.observability.context import set_user_id
+from app.web.problems import BEARER_CHALLENGE, problem
 
 
 def _unauthorized(code: str, detail: str) -> Response:
-    return problem(401, code, detail, headers=_CHALLENGE)
+    return problem(401, code, detail, headers=BEARER_CHALLENGE)
 
 
 def register(jwt: JWTManager) -> None:
@@ -52,16 +50,9 @@ def _claims_are_complete(_header: dict[str, Any], data: dict[str, Any]) -> bool:
 
 
 def _load_principal(_header: dict[str, Any], data: dict[str, Any]) -> Principal | None:
-    caller = services.auth_service().caller_for(
-        user_id=uuid.UUID(data["sub"]), session_id=uuid.UUID(data["sid"])
-    )
-    if caller is None:
-        return None
-    principal, user = caller
-    # The session's identity map holds rows weakly: keeping this one for the request lets the
-    # view read the caller's record again without a second query.
-    g.keel_caller_row = user
-    set_user_id(str(principal.user_id))
+    principal = container().load_caller(user_id=uuid.UUID(data["sub"]), session_id=uuid.UUID(data["sid"]))
+    if principal is not None:
+        set_user_id(str(principal.user_id))
     return principal
 
 

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 from uuid6 import uuid7
 
-from app.core.db import Base
+from app.persistence.base import Base
 
 
 class AuthSession(Base):

@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 from app.auth.models import AuthSession
 from app.users.models import User
 
+CALLER_ROW = "keel.caller_row"
+
 
 class SessionRepository(Protocol):
     def add(self, session: AuthSession) -> None: ...
@@ -110,7 +112,11 @@ class SqlSessionRepository:
                 AuthSession.expires_at > now,
             )
         )
-        return self._session.scalars(statement).one_or_none()
+        user = self._session.scalars(statement).one_or_none()
+        # The identity map holds rows weakly; pinned to the session for its request, the caller's
+        # row serves the view's own read of the same user without a second query.
+        self._session.info[CALLER_ROW] = user
+        return user
 
     def purge(self, *, ended_before: datetime) -> int:
         """Delete sessions that expired or were revoked before the cut-off: they can never be used again."""

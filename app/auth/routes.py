@@ -4,27 +4,36 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, after_this_request, current_app, url_for
+from flask import Response, after_this_request, url_for
 from flask.views import MethodView
 from flask_jwt_extended import get_jwt, set_refresh_cookies, unset_jwt_cookies
 from flask_smorest import Blueprint
 
-from app import services
 from app.auth.schemas import LoginSchema, RegisterSchema, TokenPairSchema
 from app.auth.service import TokenPair
 from app.auth.tokens import refresh_claims
-from app.core.auth import BEARER_SECURITY, access_token_required, current_principal, refresh_token_required
+from app.composition import container
 from app.users.models import User
 from app.users.schemas import UserSchema
 from app.users.service import NewUser
+from app.web.auth_guard import (
+    BEARER_SECURITY,
+    access_token_required,
+    current_principal,
+    refresh_token_required,
+)
+from app.web.paths import API_V1
+from app.web.rate_limits import failed_login, login_email, rate_limit
 
-blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Registration, login and sessions")
+AUTH_PATH = f"{API_V1}/auth"
+
+blp = Blueprint("auth", __name__, url_prefix=AUTH_PATH, description="Registration, login and sessions")
 
 
 def _with_refresh_cookie(pair: TokenPair) -> TokenPair:
     @after_this_request
     def _set_cookie(response: Response) -> Response:
-        ttl = current_app.config["JWT_REFRESH_TOKEN_EXPIRES"]
+        ttl = container().tokens.refresh_ttl
         set_refresh_cookies(response, pair.refresh_token, max_age=int(ttl.total_seconds()))
         return response
 
@@ -33,18 +42,26 @@ def _with_refresh_cookie(pair: TokenPair) -> TokenPair:
 
 @blp.route("/register")
 class Register(MethodView):
+    @rate_limit(lambda limits: limits.ratelimit_register)
     @blp.arguments(RegisterSchema)
     @blp.response(201, UserSchema, headers={"Location": {"description": "URL of the new user"}})
     @blp.alt_response(409, description="`email_taken`: an account with this email exists")
     @blp.alt_response(422, description="Invalid body, weak or common password")
     def post(self, body: dict[str, Any]) -> tuple[User, int, dict[str, str]]:
         """Create an account."""
-        user = services.user_service().register(NewUser(**body))
+        user = container().user_service().register(NewUser(**body))
         return user, 201, {"Location": url_for("users.UserById", user_id=user.id)}
 
 
 @blp.route("/login")
 class Login(MethodView):
+    @rate_limit(lambda limits: limits.ratelimit_login_ip, scope="login-ip")
+    @rate_limit(
+        lambda limits: limits.ratelimit_login_email,
+        key_func=login_email,
+        deduct_when=failed_login,
+        scope="login-email",
+    )
     @blp.arguments(LoginSchema)
     @blp.response(200, TokenPairSchema)
     @blp.alt_response(401, description="`invalid_credentials`: wrong email or password")
@@ -52,18 +69,19 @@ class Login(MethodView):
     @blp.alt_response(422, description="Invalid body")
     def post(self, body: dict[str, Any]) -> TokenPair:
         """Exchange credentials for an access and a refresh token."""
-        return _with_refresh_cookie(services.auth_service().login(**body))
+        return _with_refresh_cookie(container().auth_service().login(**body))
 
 
 @blp.route("/refresh")
 class Refresh(MethodView):
+    @rate_limit(lambda limits: limits.ratelimit_refresh)
     @refresh_token_required
     @blp.doc(security=[{"bearerAuth": []}, {"refreshCookie": []}])
     @blp.response(200, TokenPairSchema)
     @blp.alt_response(401, description="Missing, invalid, expired, revoked or reused (`token_reused`) token")
     def post(self) -> TokenPair:
         """Rotate the refresh token: Bearer header, or cookie plus X-CSRF-TOKEN header."""
-        return _with_refresh_cookie(services.auth_service().refresh(refresh_claims(get_jwt())))
+        return _with_refresh_cookie(container().auth_service().refresh(refresh_claims(get_jwt())))
 
 
 @blp.route("/logout")
@@ -74,7 +92,7 @@ class Logout(MethodView):
     @blp.alt_response(401, description="Missing, invalid or revoked access token")
     def post(self) -> Response:
         """Revoke the current access token and its refresh session."""
-        services.auth_service().logout(current_principal())
+        container().auth_service().logout(current_principal())
         response = Response(status=204)
         unset_jwt_cookies(response)
         return response

@@ -1,6 +1,8 @@
+"""What authentication reads and writes over HTTP: registration, credentials, token pairs."""
+
 import marshmallow as ma
 
-from app.core.fields import DisplayName, Password, TrimmedEmail
+from app.web.fields import DisplayName, Password, TrimmedEmail
 
 
 class RegisterSchema(ma.Schema):

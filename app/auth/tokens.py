@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
-from flask import current_app
 from flask_jwt_extended import create_access_token, create_refresh_token
 
 from app.auth.service import RefreshClaims, TokenPair
@@ -14,14 +14,25 @@ REQUIRED_CLAIMS = ("sub", "sid", "jti", "type", "exp", "iat")
 
 
 class JwtTokenIssuer:
+    """Signs token pairs; the lifetimes come from Settings through the composition root, nowhere else."""
+
+    def __init__(self, *, access_ttl: timedelta, refresh_ttl: timedelta) -> None:
+        self.access_ttl = access_ttl
+        self.refresh_ttl = refresh_ttl
+
     def issue(self, *, user_id: uuid.UUID, session_id: uuid.UUID, refresh_jti: str) -> TokenPair:
         claims = {"sid": str(session_id)}
-        access = create_access_token(identity=str(user_id), additional_claims=claims)
-        refresh = create_refresh_token(
-            identity=str(user_id), additional_claims={**claims, "jti": refresh_jti}
+        access = create_access_token(
+            identity=str(user_id), additional_claims=claims, expires_delta=self.access_ttl
         )
-        ttl = current_app.config["JWT_ACCESS_TOKEN_EXPIRES"]
-        return TokenPair(access_token=access, refresh_token=refresh, expires_in=int(ttl.total_seconds()))
+        refresh = create_refresh_token(
+            identity=str(user_id),
+            additional_claims={**claims, "jti": refresh_jti},
+            expires_delta=self.refresh_ttl,
+        )
+        return TokenPair(
+            access_token=access, refresh_token=refresh, expires_in=int(self.access_ttl.total_seconds())
+        )
 
 
 def claims_are_complete(claims: dict[str, Any]) -> bool:

@@ -7,7 +7,7 @@ from datetime import timedelta
 import click
 from flask.cli import AppGroup
 
-from app import services
+from app.composition import container
 
 auth_cli = AppGroup("auth", help="Manage authentication sessions.")
 
@@ -22,5 +22,5 @@ auth_cli = AppGroup("auth", help="Manage authentication sessions.")
 )
 def purge_sessions(older_than_days: int) -> None:
     """Delete refresh sessions that expired or were revoked (run it daily, e.g. from cron)."""
-    purged = services.auth_service().purge_sessions(older_than=timedelta(days=older_than_days))
+    purged = container().auth_service().purge_sessions(older_than=timedelta(days=older_than_days))
     click.echo(f"purged {purged} ended sessions")

@@ -8,9 +8,9 @@ import click
 from flask.cli import AppGroup
 from marshmallow import ValidationError
 
-from app import services
 from app.auth.schemas import RegisterSchema
-from app.core.errors import DomainError
+from app.composition import container
+from app.domain.errors import DomainError
 from app.users.service import NewUser
 
 users_cli = AppGroup("users", help="Manage user accounts.")
@@ -27,7 +27,7 @@ def create_admin(email: str, name: str, password: str) -> None:
     except ValidationError as error:
         raise click.ClickException(f"invalid input: {error.messages}") from None
     try:
-        user = services.user_service().provision(NewUser(**fields, role="admin"))
+        user = container().user_service().provision(NewUser(**fields, role="admin"))
     except DomainError as error:
         raise click.ClickException(f"{error.code}: {error.detail}") from None
     click.echo(f"created admin {user.id} <{user.email}>")
@@ -45,7 +45,7 @@ def seed(count: int, password: str) -> None:
     """Bulk-create COUNT demo users quickly, for demos and benchmarks."""
     started = time.perf_counter()
     try:
-        created = services.user_service().seed(count=count, password=password)
+        created = container().user_service().seed(count=count, password=password)
     except DomainError as error:
         raise click.ClickException(f"{error.code}: {error.detail}") from None
     click.echo(f"created {created} users in {time.perf_counter() - started:.1f}s")

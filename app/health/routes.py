@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app
+from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from app.core import metrics
-from app.core.lifecycle import shutdown_started
-from app.core.problems import problem
-from app.extensions import db
+from app.composition import container
 from app.health import checks
 from app.health.schemas import HealthSchema, ReadinessSchema
+from app.observability import metrics
+from app.observability.shutdown import shutdown_started
+from app.web.problems import problem
 
 blp = Blueprint("health", __name__, description="Liveness and readiness probes")
 
@@ -32,15 +32,11 @@ class Ready(MethodView):
     @blp.alt_response(503, description="A required dependency is down, or shutdown has begun")
     def get(self) -> dict[str, Any] | Response:
         """Report whether this instance should receive traffic."""
-        probes = {"database": checks.ping_database(db.engine)}
-        redis_check = current_app.extensions.get("keel.redis_check")
-        if redis_check is not None:
-            probes["redis"] = redis_check
-        passed = checks.run_all(probes)
+        passed = checks.run_all(container().readiness_checks)
         results = {
             "database": "ok" if passed["database"] else "down",
             # Redis only shares rate limits; without it the service still serves, so it never fails readiness.
-            "redis": "skipped" if redis_check is None else ("ok" if passed["redis"] else "degraded"),
+            "redis": "skipped" if "redis" not in passed else ("ok" if passed["redis"] else "degraded"),
         }
         if shutdown_started.is_set():
             results["shutdown"] = "in_progress"

@@ -1,3 +1,5 @@
+"""Probe bodies, as load balancers and orchestrators read them."""
+
 import marshmallow as ma
 
 

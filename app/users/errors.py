@@ -1,6 +1,6 @@
 """Errors of the users domain, each with its contract code."""
 
-from app.core.errors import Conflict, Forbidden, NotFound
+from app.domain.errors import Conflict, Forbidden, NotFound
 
 
 class EmailTaken(Conflict):

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 from uuid6 import uuid7
 
-from app.core.clock import utcnow
-from app.core.db import Base
+from app.domain.clock import utcnow
+from app.persistence.base import Base
 
 ROLES = ("user", "admin")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Set
 
-from app.core.errors import Forbidden
-from app.core.principal import Principal
+from app.domain.errors import Forbidden
+from app.domain.principal import Principal
 
 ADMIN_ONLY_FIELDS = frozenset({"role", "is_active"})
 CREDENTIAL_FIELDS = frozenset({"email", "password"})

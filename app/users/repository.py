@@ -9,14 +9,14 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.core import transaction
-from app.core.pagination import Cursor
+from app.domain.emails import normalize_email
+from app.domain.pagination import Cursor
+from app.persistence.write_errors import ConstraintErrors, translated
 from app.users.errors import EmailTaken
 from app.users.models import User
 
-
-def normalize_email(email: str) -> str:
-    return email.strip().lower()
+# What a broken constraint of this table means to the domain, by the constraint's name.
+CONSTRAINT_ERRORS: ConstraintErrors = {"uq_users_email_normalized": EmailTaken}
 
 
 class UserRepository(Protocol):
@@ -54,12 +54,8 @@ class SqlUserRepository:
 
     def flush(self) -> None:
         """Write pending changes now, so a duplicate email or a stale version surfaces here."""
-        try:
-            transaction.flush(self._session)
-        except transaction.ConstraintViolation as violation:
-            if "email_normalized" in violation.constraint:
-                raise EmailTaken() from None
-            raise
+        with translated(self._session, CONSTRAINT_ERRORS):
+            self._session.flush()
 
     def count_active_admins(self, *, lock: bool = False) -> int:
         """Count active admins; with `lock`, hold their rows so two demotions cannot both pass."""

@@ -9,10 +9,9 @@ from flask import Response, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from app import services
-from app.core import etag
-from app.core.auth import BEARER_SECURITY, access_token_required, current_principal
-from app.core.pagination import Page
+from app.composition import container
+from app.domain.pagination import Page
+from app.domain.versions import ExpectedVersion
 from app.users.models import User
 from app.users.schemas import (
     UserCreateSchema,
@@ -22,8 +21,11 @@ from app.users.schemas import (
     UserUpdateSchema,
 )
 from app.users.service import NewUser, UserChanges
+from app.web import etags
+from app.web.auth_guard import BEARER_SECURITY, access_token_required, current_principal
+from app.web.paths import API_V1
 
-blp = Blueprint("users", __name__, url_prefix="/api/v1/users", description="User accounts")
+blp = Blueprint("users", __name__, url_prefix=f"{API_V1}/users", description="User accounts")
 
 _ETAG_HEADER = {"ETag": {"description": "Entity tag of the user", "schema": {"type": "string"}}}
 _CONDITIONAL = [
@@ -38,11 +40,11 @@ _CONDITIONAL = [
 
 
 def _tagged(user: User, status: int = 200) -> tuple[User, int, dict[str, str]]:
-    return user, status, {"ETag": etag.etag_for(user.id, user.version)}
+    return user, status, {"ETag": etags.etag_for(user.id, user.version)}
 
 
-def _if_match() -> list[str] | None:
-    return etag.parse_header(request.headers.get("If-Match"))
+def _expected_version(user_id: uuid.UUID) -> ExpectedVersion | None:
+    return etags.expected_version(request.headers.get("If-Match"), user_id)
 
 
 def _page_body(page: Page[User], query: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
@@ -68,7 +70,7 @@ class Me(MethodView):
     def get(self) -> tuple[User, int, dict[str, str]]:
         """Read your own account."""
         actor = current_principal()
-        return _tagged(services.user_service().get(actor, actor.user_id))
+        return _tagged(container().user_service().get(actor, actor.user_id))
 
 
 @blp.route("")
@@ -82,12 +84,16 @@ class Users(MethodView):
     @blp.alt_response(422, description="Bad limit, cursor or filter")
     def get(self, **query: Any) -> tuple[dict[str, Any], int, dict[str, str]]:
         """List users, newest first (admins only)."""
-        page = services.user_service().list(
-            current_principal(),
-            limit=query["limit"],
-            after=query.get("cursor"),
-            role=query.get("role"),
-            is_active=query.get("is_active"),
+        page = (
+            container()
+            .user_service()
+            .list(
+                current_principal(),
+                limit=query["limit"],
+                after=query.get("cursor"),
+                role=query.get("role"),
+                is_active=query.get("is_active"),
+            )
         )
         return _page_body(page, query)
 
@@ -103,7 +109,7 @@ class Users(MethodView):
     @blp.alt_response(422, description="Invalid body, weak or common password")
     def post(self, body: dict[str, Any]) -> tuple[User, int, dict[str, str]]:
         """Create a user of any role (admins only)."""
-        user = services.user_service().create(current_principal(), NewUser(**body))
+        user = container().user_service().create(current_principal(), NewUser(**body))
         user, status, headers = _tagged(user, 201)
         return user, status, {**headers, "Location": url_for("users.UserById", user_id=user.id)}
 
@@ -124,9 +130,9 @@ class UserById(MethodView):
     @blp.alt_response(404, description="No such user (admins only)")
     def get(self, user_id: uuid.UUID) -> tuple[User, int, dict[str, str]] | Response:
         """Read a user (yourself, or anyone as an admin)."""
-        user, status, headers = _tagged(services.user_service().get(current_principal(), user_id))
-        candidates = etag.parse_header(request.headers.get("If-None-Match"))
-        if candidates and etag.matches(headers["ETag"], candidates, weak=True):
+        user, status, headers = _tagged(container().user_service().get(current_principal(), user_id))
+        candidates = etags.parse_header(request.headers.get("If-None-Match"))
+        if candidates and etags.matches(headers["ETag"], candidates, weak=True):
             return Response(status=304, headers=headers)
         return user, status, headers
 
@@ -144,7 +150,11 @@ class UserById(MethodView):
         """Change a user's fields; your own email or password needs current_password."""
         current_password = body.pop("current_password", None)
         changes = UserChanges(values=body, current_password=current_password)
-        user = services.user_service().update(current_principal(), user_id, changes, if_match=_if_match())
+        user = (
+            container()
+            .user_service()
+            .update(current_principal(), user_id, changes, expected_version=_expected_version(user_id))
+        )
         return _tagged(user)
 
     @access_token_required
@@ -157,5 +167,7 @@ class UserById(MethodView):
     @blp.alt_response(412, description="`precondition_failed`: stale If-Match")
     def delete(self, user_id: uuid.UUID) -> Response:
         """Delete a user; their tokens stop working at once."""
-        services.user_service().delete(current_principal(), user_id, if_match=_if_match())
+        container().user_service().delete(
+            current_principal(), user_id, expected_version=_expected_version(user_id)
+        )
         return Response(status=204)

@@ -1,10 +1,12 @@
+"""What account endpoints read and write over HTTP; field rules shared with auth live in app.web.fields."""
+
 from typing import Any
 
 import marshmallow as ma
 
-from app.core.fields import DisplayName, Password, StrictBoolean, TrimmedEmail
-from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Cursor, InvalidCursor
+from app.domain.pagination import DEFAULT_LIMIT, MAX_LIMIT, Cursor, InvalidCursor
 from app.users.models import ROLES
+from app.web.fields import DisplayName, Password, StrictBoolean, TrimmedEmail
 
 
 class UserSchema(ma.Schema):

@@ -3,24 +3,25 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
 from uuid6 import uuid7
 
-from app.core import etag
-from app.core.clock import utcnow
-from app.core.errors import InvalidInput, PreconditionFailed
-from app.core.pagination import Cursor, Page
-from app.core.passwords import PasswordHasher, is_common
-from app.core.principal import Principal
-from app.core.transaction import Transaction
+from app.domain.clock import utcnow
+from app.domain.emails import normalize_email
+from app.domain.errors import InvalidInput
+from app.domain.pagination import Cursor, Page
+from app.domain.passwords import PasswordHasher, is_common
+from app.domain.principal import Principal
+from app.domain.unit_of_work import UnitOfWork
+from app.domain.versions import ExpectedVersion
 from app.users import policy
 from app.users.errors import InvalidCurrentPassword, LastAdmin, UserNotFound
 from app.users.models import User
-from app.users.repository import UserRepository, normalize_email
+from app.users.repository import UserRepository
 
 
 class SessionRevoker(Protocol):
@@ -29,6 +30,16 @@ class SessionRevoker(Protocol):
     def revoke_all_for_user(
         self, user_id: uuid.UUID, *, except_session_id: uuid.UUID | None, reason: str, now: datetime
     ) -> int: ...
+
+
+class UsersUnitOfWork(UnitOfWork, Protocol):
+    """The repositories account rules read and write, in one transaction."""
+
+    @property
+    def users(self) -> UserRepository: ...
+
+    @property
+    def sessions(self) -> SessionRevoker: ...
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -58,16 +69,12 @@ class UserService:
     def __init__(
         self,
         *,
-        users: UserRepository,
-        tx: Transaction,
+        uow: UsersUnitOfWork,
         hasher: PasswordHasher,
-        sessions: SessionRevoker,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        self._users = users
-        self._tx = tx
+        self._uow = uow
         self._hasher = hasher
-        self._sessions = sessions
         self._clock = clock
 
     def register(self, new: NewUser) -> User:
@@ -89,29 +96,37 @@ class UserService:
         password_hash = self._hasher.hash(password)
         now = self._clock()
         tag = uuid.uuid4().hex[:8]
-        for start in range(0, count, batch_size):
-            rows = []
-            for n in range(start, min(start + batch_size, count)):
-                email = f"user{n}.{tag}@example.com"
-                rows.append(
-                    {
-                        "id": uuid7(),
-                        "email": email,
-                        "email_normalized": email,
-                        "name": f"User {n}",
-                        "password_hash": password_hash,
-                        "role": "user",
-                        "is_active": True,
-                        "version": 1,
-                        "created_at": now,
-                        "updated_at": now,
-                    }
+        with self._uow as uow:
+            for start in range(0, count, batch_size):
+                uow.users.bulk_insert(
+                    self._seed_rows(range(start, min(start + batch_size, count)), tag, now, password_hash)
                 )
-            self._users.bulk_insert(rows)
-        self._tx.commit()
+            uow.commit()
         return count
 
+    @staticmethod
+    def _seed_rows(numbers: range, tag: str, now: datetime, password_hash: str) -> list[dict[str, Any]]:
+        rows = []
+        for n in numbers:
+            email = f"user{n}.{tag}@example.com"
+            rows.append(
+                {
+                    "id": uuid7(),
+                    "email": email,
+                    "email_normalized": email,
+                    "name": f"User {n}",
+                    "password_hash": password_hash,
+                    "role": "user",
+                    "is_active": True,
+                    "version": 1,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+        return rows
+
     def get(self, actor: Principal, user_id: uuid.UUID) -> User:
+        """Reads need no transaction boundary: the request's session ends at teardown."""
         policy.ensure_self_or_admin(actor, user_id)
         return self._get(user_id)
 
@@ -126,7 +141,7 @@ class UserService:
     ) -> Page[User]:
         """List users newest first, one keyset page at a time."""
         policy.ensure_admin(actor)
-        rows = self._users.list_page(limit=limit + 1, after=after, role=role, is_active=is_active)
+        rows = self._uow.users.list_page(limit=limit + 1, after=after, role=role, is_active=is_active)
         items = list(rows[:limit])
         has_more = len(rows) > limit
         last = items[-1] if items else None
@@ -139,43 +154,49 @@ class UserService:
         user_id: uuid.UUID,
         changes: UserChanges,
         *,
-        if_match: Sequence[str] | None = None,
+        expected_version: ExpectedVersion | None = None,
     ) -> User:
         policy.ensure_self_or_admin(actor, user_id)
         policy.ensure_may_change(actor, changes.fields)
-        user = self._get(user_id)
-        self._check_precondition(user, if_match)
-        if policy.needs_current_password(actor, user_id, changes.fields):
-            self._check_current_password(user, changes.current_password)
-        if policy.removes_an_admin(
-            role=user.role,
-            is_active=user.is_active,
-            new_role=changes.values.get("role"),
-            new_is_active=changes.values.get("is_active"),
-        ):
-            self._ensure_not_last_admin()
-        if "password" in changes.values:
-            ensure_strong_password(changes.values["password"])
-        now = self._clock()
-        self._apply(user, changes.values)
-        user.updated_at = now
-        self._users.flush()
-        if "password" in changes.values or changes.values.get("is_active") is False:
-            keep = actor.session_id if actor.user_id == user_id else None
-            self._sessions.revoke_all_for_user(
-                user.id, except_session_id=keep, reason="credentials_changed", now=now
-            )
-        self._tx.commit()
+        with self._uow as uow:
+            user = self._get(user_id)
+            if expected_version is not None:
+                expected_version.ensure_current(user.version)
+            if policy.needs_current_password(actor, user_id, changes.fields):
+                self._check_current_password(user, changes.current_password)
+            if policy.removes_an_admin(
+                role=user.role,
+                is_active=user.is_active,
+                new_role=changes.values.get("role"),
+                new_is_active=changes.values.get("is_active"),
+            ):
+                self._ensure_not_last_admin()
+            if "password" in changes.values:
+                ensure_strong_password(changes.values["password"])
+            now = self._clock()
+            self._apply(user, changes.values)
+            user.updated_at = now
+            uow.users.flush()
+            if "password" in changes.values or changes.values.get("is_active") is False:
+                keep = actor.session_id if actor.user_id == user_id else None
+                uow.sessions.revoke_all_for_user(
+                    user.id, except_session_id=keep, reason="credentials_changed", now=now
+                )
+            uow.commit()
         return user
 
-    def delete(self, actor: Principal, user_id: uuid.UUID, *, if_match: Sequence[str] | None = None) -> None:
+    def delete(
+        self, actor: Principal, user_id: uuid.UUID, *, expected_version: ExpectedVersion | None = None
+    ) -> None:
         policy.ensure_self_or_admin(actor, user_id)
-        user = self._get(user_id)
-        self._check_precondition(user, if_match)
-        if user.role == "admin" and user.is_active:
-            self._ensure_not_last_admin()
-        self._users.delete(user)
-        self._tx.commit()
+        with self._uow as uow:
+            user = self._get(user_id)
+            if expected_version is not None:
+                expected_version.ensure_current(user.version)
+            if user.role == "admin" and user.is_active:
+                self._ensure_not_last_admin()
+            uow.users.delete(user)
+            uow.commit()
 
     def _create(self, new: NewUser) -> User:
         ensure_strong_password(new.password)
@@ -190,20 +211,16 @@ class UserService:
             created_at=now,
             updated_at=now,
         )
-        self._users.add(user)
-        self._tx.commit()
+        with self._uow as uow:
+            uow.users.add(user)
+            uow.commit()
         return user
 
     def _get(self, user_id: uuid.UUID) -> User:
-        user = self._users.get(user_id)
+        user = self._uow.users.get(user_id)
         if user is None:
             raise UserNotFound()
         return user
-
-    @staticmethod
-    def _check_precondition(user: User, if_match: Sequence[str] | None) -> None:
-        if if_match is not None and not etag.matches(etag.etag_for(user.id, user.version), if_match):
-            raise PreconditionFailed()
 
     def _check_current_password(self, user: User, current_password: str | None) -> None:
         if current_password is None:
@@ -212,7 +229,7 @@ class UserService:
             raise InvalidCurrentPassword()
 
     def _ensure_not_last_admin(self) -> None:
-        if self._users.count_active_admins(lock=True) <= 1:
+        if self._uow.users.count_active_admins(lock=True) <= 1:
             raise LastAdmin()
 
     def _apply(self, user: User, values: dict[str, Any]) -> None:

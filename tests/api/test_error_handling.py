@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from app.core import errors
+from app.domain import errors
 from app.extensions import db
 
 

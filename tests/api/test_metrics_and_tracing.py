@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
-from app.core import tracing
-from app.core.lifecycle import shutdown_started
+from app.observability import tracing
+from app.observability.shutdown import shutdown_started
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -65,8 +65,8 @@ def test_tracing_is_off_without_otel_settings(monkeypatch: pytest.MonkeyPatch) -
 _TRACED = """
 import json, logging, io
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from app.core import tracing
-from app.core.logging import ContextFilter, build_formatter
+from app.observability import tracing
+from app.observability.structured_logging import ContextFilter, build_formatter
 assert tracing.enabled()
 exporter = InMemorySpanExporter()
 tracing.configure_from_environment(exporter=exporter)

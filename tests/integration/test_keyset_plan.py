@@ -14,8 +14,8 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from app import services
-from app.core.pagination import Cursor
+from app.composition import container
+from app.domain.pagination import Cursor
 from app.extensions import db
 from app.users.models import User
 from app.users.repository import SqlUserRepository
@@ -38,7 +38,7 @@ def seeded_app(backend: Backend, committed_app: Flask) -> Flask:
     assert backend.is_postgres, "the plan under test is PostgreSQL's; SQLite plans differently"
     with committed_app.app_context():
         for _ in range(SEED_BATCHES):
-            services.user_service().seed(count=USERS_PER_BATCH, password=DEFAULT_PASSWORD)
+            container().user_service().seed(count=USERS_PER_BATCH, password=DEFAULT_PASSWORD)
         db.session.execute(sa.text("ANALYZE users"))
         db.session.commit()
     return committed_app

@@ -9,8 +9,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 
-from app.core.db import Base
 from app.extensions import db
+from app.persistence.base import Base
 from tests.conftest import PG_URL, Backend
 from tests.support import databases
 

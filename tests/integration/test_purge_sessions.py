@@ -8,7 +8,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app.auth.models import AuthSession
-from app.core.clock import utcnow
+from app.domain.clock import utcnow
 from app.extensions import db
 from tests.support.accounts import Account, login
 

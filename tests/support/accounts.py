@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app import services
+from app.composition import container
 from app.users.service import NewUser
 
 DEFAULT_PASSWORD = "Quiet-Harbour-Lantern-42"
@@ -37,8 +37,10 @@ def create_account(
     """Create a user directly through the service (no HTTP, no rate limits)."""
     email = email or unique_email(role)
     with app.app_context():
-        user = services.user_service().provision(
-            NewUser(email=email, password=password, name=name, role=role)
+        user = (
+            container()
+            .user_service()
+            .provision(NewUser(email=email, password=password, name=name, role=role))
         )
         return Account(id=user.id, email=user.email, password=password, role=role)
 

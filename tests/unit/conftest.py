@@ -6,7 +6,7 @@ from tests.fakes import (
     FakeClock,
     FakePasswordHasher,
     FakeSessionRepository,
-    FakeTransaction,
+    FakeUnitOfWork,
     FakeUserRepository,
 )
 
@@ -27,8 +27,8 @@ def sessions(users: FakeUserRepository) -> FakeSessionRepository:
 
 
 @pytest.fixture
-def tx() -> FakeTransaction:
-    return FakeTransaction()
+def uow(users: FakeUserRepository, sessions: FakeSessionRepository) -> FakeUnitOfWork:
+    return FakeUnitOfWork(users, sessions)
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app.core.logging import ContextFilter, RedactingFilter, build_formatter
+from app.observability.structured_logging import ContextFilter, RedactingFilter, build_formatter
 from tests.api.auth.helpers import (
     AUTH_COOKIE_PATH,
     CSRF_COOKIE,

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from app.core.logging import ContextFilter, build_formatter
+from app.observability.structured_logging import ContextFilter, build_formatter
 from tests.support import databases
 
 SPOOFED = ["203.0.113.1", "203.0.113.2", "203.0.113.3", "203.0.113.4"]

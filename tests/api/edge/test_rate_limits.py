@@ -142,3 +142,21 @@ def test_disabled_rate_limits_never_answer_429(app: Flask) -> None:
     client = plain.test_client()
     assert [client.get("/api/v1/users/me").status_code for _ in range(3)] == [401, 401, 401]
     databases.dispose(plain)
+
+
+def test_the_stricter_limits_are_those_the_routes_declare(app: Flask) -> None:
+    from app.composition import container
+    from app.web.rate_limits import declared_limits
+
+    with app.app_context():
+        settings = container().settings
+    declared = {
+        (endpoint, method, limit.scope, limit.setting(settings))
+        for endpoint, method, limit in declared_limits(app)
+    }
+    assert declared == {
+        ("auth.Register", "POST", None, "2 per minute"),
+        ("auth.Login", "POST", "login-ip", "5 per minute"),
+        ("auth.Login", "POST", "login-email", "3 per minute"),
+        ("auth.Refresh", "POST", None, "60 per minute"),
+    }

@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app.core.logging import ContextFilter, RedactingFilter, build_formatter
+from app.observability.structured_logging import ContextFilter, RedactingFilter, build_formatter
 from tests.support import databases
 from tests.support.accounts import Account
 from tests.support.redis_server import RedisServer

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from app.core.clock import utcnow
+from app.domain.clock import utcnow
 from app.users.models import User
 from tests.support.accounts import unique_email
 

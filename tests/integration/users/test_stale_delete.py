@@ -4,9 +4,9 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from app import services
-from app.core.errors import PreconditionFailed
-from app.core.principal import Principal
+from app.composition import container
+from app.domain.errors import PreconditionFailed
+from app.domain.principal import Principal
 from app.extensions import db
 from app.users.models import User
 from tests.support.accounts import create_account
@@ -16,7 +16,7 @@ def test_delete_after_a_concurrent_update_is_a_precondition_failure(committed_ap
     admin = create_account(committed_app, role="admin")
     target = create_account(committed_app)
     with committed_app.app_context():
-        service = services.user_service()
+        service = container().user_service()
         actor = Principal(user_id=admin.id, role="admin", session_id=admin.id)
         loaded = service.get(actor, target.id)  # held at version 1, as the delete's own read would be
         with db.engine.begin() as other:  # another request commits a change meanwhile

@@ -9,8 +9,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.core.errors import PreconditionFailed
-from app.core.pagination import Cursor
+from app.domain.errors import PreconditionFailed
+from app.domain.pagination import Cursor
 from app.users.errors import EmailTaken
 from app.users.models import User
 from app.users.repository import SqlUserRepository

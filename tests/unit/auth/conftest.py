@@ -1,15 +1,18 @@
+import uuid
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
 
+from app.auth.callers import load_caller
 from app.auth.service import AuthService
+from app.domain.principal import Principal
 from tests.fakes import (
     FakeClock,
     FakePasswordHasher,
     FakeSessionRepository,
     FakeTokenIssuer,
-    FakeTransaction,
-    FakeUserRepository,
+    FakeUnitOfWork,
 )
 
 
@@ -31,9 +34,7 @@ def reuse_grace() -> timedelta:
 
 @pytest.fixture
 def service(
-    users: FakeUserRepository,
-    sessions: FakeSessionRepository,
-    tx: FakeTransaction,
+    uow: FakeUnitOfWork,
     hasher: FakePasswordHasher,
     issuer: FakeTokenIssuer,
     clock: FakeClock,
@@ -41,12 +42,23 @@ def service(
     reuse_grace: timedelta,
 ) -> AuthService:
     return AuthService(
-        users=users,
-        sessions=sessions,
-        tx=tx,
+        uow=uow,
         hasher=hasher,
         issuer=issuer,
         refresh_ttl=refresh_ttl,
         reuse_grace=reuse_grace,
         clock=clock,
     )
+
+
+CallerLookup = Callable[..., Principal | None]
+
+
+@pytest.fixture
+def principal_for(sessions: FakeSessionRepository, clock: FakeClock) -> CallerLookup:
+    """The per-request caller lookup, over the same fake sessions the service writes."""
+
+    def lookup(*, user_id: uuid.UUID, session_id: uuid.UUID) -> Principal | None:
+        return load_caller(sessions, user_id=user_id, session_id=session_id, now=clock())
+
+    return lookup

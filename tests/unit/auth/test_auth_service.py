@@ -7,7 +7,7 @@ import pytest
 from app.auth.errors import AccountDisabled, InvalidCredentials, TokenExpired, TokenReused, TokenRevoked
 from app.auth.models import AuthSession
 from app.auth.service import AuthService, RefreshClaims
-from app.core.principal import Principal
+from app.domain.principal import Principal
 from app.users.models import User
 from tests.fakes import (
     DEFAULT_PASSWORD,
@@ -15,10 +15,11 @@ from tests.fakes import (
     FakePasswordHasher,
     FakeSessionRepository,
     FakeTokenIssuer,
-    FakeTransaction,
+    FakeUnitOfWork,
     FakeUserRepository,
     add_user,
 )
+from tests.unit.auth.conftest import CallerLookup
 
 
 @pytest.fixture
@@ -77,9 +78,9 @@ def test_login_opens_a_session_storing_the_token_hash_not_the_jti(
     assert session.revoked_at is None
 
 
-def test_login_commits_once(service: AuthService, member: User, tx: FakeTransaction) -> None:
+def test_login_commits_once(service: AuthService, member: User, uow: FakeUnitOfWork) -> None:
     service.login(email=member.email, password=DEFAULT_PASSWORD)
-    assert (tx.commits, tx.rollbacks) == (1, 0)
+    assert (uow.commits, uow.rollbacks) == (1, 0)
 
 
 def test_login_opens_a_new_session_family_each_time(
@@ -103,13 +104,13 @@ def test_login_burns_a_dummy_hash_and_refuses_unknown_email(
     service: AuthService,
     hasher: FakePasswordHasher,
     sessions: FakeSessionRepository,
-    tx: FakeTransaction,
+    uow: FakeUnitOfWork,
 ) -> None:
     with pytest.raises(InvalidCredentials):
         service.login(email="nobody@example.com", password="Some-Password-1")
     assert hasher.burned == ["Some-Password-1"]
     assert sessions.all() == []
-    assert tx.commits == 0
+    assert uow.commits == 0
 
 
 def test_login_refuses_wrong_password_without_burning(
@@ -136,12 +137,12 @@ def test_login_gives_same_error_for_wrong_password_and_unknown_email(
 
 
 def test_login_refuses_disabled_account_with_right_password(
-    service: AuthService, disabled: User, sessions: FakeSessionRepository, tx: FakeTransaction
+    service: AuthService, disabled: User, sessions: FakeSessionRepository, uow: FakeUnitOfWork
 ) -> None:
     with pytest.raises(AccountDisabled):
         service.login(email=disabled.email, password=DEFAULT_PASSWORD)
     assert sessions.all() == []
-    assert tx.commits == 0
+    assert uow.commits == 0
 
 
 def test_login_gives_invalid_credentials_for_disabled_account_with_wrong_password(
@@ -176,7 +177,7 @@ def test_login_keeps_hash_when_it_is_current(
 
 
 def test_refresh_rotates_and_issues_a_new_pair_for_the_same_session(
-    service: AuthService, member: User, issuer: FakeTokenIssuer, tx: FakeTransaction
+    service: AuthService, member: User, issuer: FakeTokenIssuer, uow: FakeUnitOfWork
 ) -> None:
     claims = log_in(service, issuer, member)
     pair = service.refresh(claims)
@@ -184,7 +185,7 @@ def test_refresh_rotates_and_issues_a_new_pair_for_the_same_session(
     assert pair.refresh_token == "refresh-2"
     assert (issued.user_id, issued.session_id) == (member.id, claims.session_id)
     assert issued.refresh_jti != claims.jti
-    assert tx.commits == 2
+    assert uow.commits == 2
 
 
 def test_refresh_stores_the_new_token_hash_and_extends_expiry(
@@ -219,7 +220,7 @@ def test_refresh_of_already_rotated_token_raises_token_reused_and_revokes_sessio
     member: User,
     issuer: FakeTokenIssuer,
     sessions: FakeSessionRepository,
-    tx: FakeTransaction,
+    uow: FakeUnitOfWork,
     clock: FakeClock,
 ) -> None:
     claims = log_in(service, issuer, member)
@@ -229,7 +230,7 @@ def test_refresh_of_already_rotated_token_raises_token_reused_and_revokes_sessio
     session = session_of(sessions, claims)
     assert session.revoked_at == clock.now
     assert session.revoked_reason == "reuse_detected"
-    assert tx.commits == 3
+    assert uow.commits == 3
 
 
 def test_refresh_after_reuse_refuses_the_newest_token_too(
@@ -247,13 +248,13 @@ def test_refresh_after_reuse_refuses_the_newest_token_too(
 
 
 def test_refresh_after_reuse_ends_the_familys_access_tokens(
-    service: AuthService, member: User, issuer: FakeTokenIssuer
+    service: AuthService, principal_for: CallerLookup, member: User, issuer: FakeTokenIssuer
 ) -> None:
     claims = log_in(service, issuer, member)
     service.refresh(claims)
     with pytest.raises(TokenReused):
         service.refresh(claims)
-    assert service.principal_for(user_id=member.id, session_id=claims.session_id) is None
+    assert principal_for(user_id=member.id, session_id=claims.session_id) is None
 
 
 def test_refresh_raises_token_revoked_for_revoked_session(
@@ -261,14 +262,14 @@ def test_refresh_raises_token_revoked_for_revoked_session(
     member: User,
     issuer: FakeTokenIssuer,
     sessions: FakeSessionRepository,
-    tx: FakeTransaction,
+    uow: FakeUnitOfWork,
     clock: FakeClock,
 ) -> None:
     claims = log_in(service, issuer, member)
     sessions.revoke(claims.session_id, reason="logout", now=clock.now)
     with pytest.raises(TokenRevoked):
         service.refresh(claims)
-    assert (tx.commits, tx.rollbacks) == (1, 1)
+    assert (uow.commits, uow.rollbacks) == (1, 1)
     assert session_of(sessions, claims).revoked_reason == "logout"
 
 
@@ -276,7 +277,7 @@ def test_refresh_raises_token_expired_for_expired_session(
     service: AuthService,
     member: User,
     issuer: FakeTokenIssuer,
-    tx: FakeTransaction,
+    uow: FakeUnitOfWork,
     clock: FakeClock,
     refresh_ttl: timedelta,
 ) -> None:
@@ -284,7 +285,7 @@ def test_refresh_raises_token_expired_for_expired_session(
     clock.advance(refresh_ttl)
     with pytest.raises(TokenExpired):
         service.refresh(claims)
-    assert (tx.commits, tx.rollbacks) == (1, 1)
+    assert (uow.commits, uow.rollbacks) == (1, 1)
 
 
 def test_refresh_succeeds_just_before_expiry(
@@ -297,12 +298,12 @@ def test_refresh_succeeds_just_before_expiry(
 
 
 def test_refresh_raises_token_revoked_for_unknown_session(
-    service: AuthService, member: User, tx: FakeTransaction
+    service: AuthService, member: User, uow: FakeUnitOfWork
 ) -> None:
     claims = RefreshClaims(user_id=member.id, session_id=uuid.uuid4(), jti="whatever")
     with pytest.raises(TokenRevoked):
         service.refresh(claims)
-    assert (tx.commits, tx.rollbacks) == (0, 1)
+    assert (uow.commits, uow.rollbacks) == (0, 1)
 
 
 def test_refresh_raises_token_revoked_when_user_was_deleted(
@@ -322,14 +323,14 @@ def test_logout_revokes_the_callers_session(
     member: User,
     issuer: FakeTokenIssuer,
     sessions: FakeSessionRepository,
-    tx: FakeTransaction,
+    uow: FakeUnitOfWork,
     clock: FakeClock,
 ) -> None:
     claims = log_in(service, issuer, member)
     service.logout(Principal(user_id=member.id, role=member.role, session_id=claims.session_id))
     session = session_of(sessions, claims)
     assert (session.revoked_at, session.revoked_reason) == (clock.now, "logout")
-    assert tx.commits == 2
+    assert uow.commits == 2
 
 
 def test_logout_stops_the_sessions_refresh_token(
@@ -342,37 +343,38 @@ def test_logout_stops_the_sessions_refresh_token(
 
 
 def test_logout_leaves_other_sessions_of_the_user_alone(
-    service: AuthService, member: User, issuer: FakeTokenIssuer
+    service: AuthService, principal_for: CallerLookup, member: User, issuer: FakeTokenIssuer
 ) -> None:
     leaving = log_in(service, issuer, member)
     staying = log_in(service, issuer, member)
     service.logout(Principal(user_id=member.id, role=member.role, session_id=leaving.session_id))
-    assert service.principal_for(user_id=member.id, session_id=staying.session_id) is not None
+    assert principal_for(user_id=member.id, session_id=staying.session_id) is not None
 
 
-# principal_for
+# the per-request caller lookup (app.auth.callers.load_caller)
 
 
 def test_principal_for_loads_a_live_session(
-    service: AuthService, member: User, issuer: FakeTokenIssuer
+    service: AuthService, principal_for: CallerLookup, member: User, issuer: FakeTokenIssuer
 ) -> None:
     claims = log_in(service, issuer, member)
-    principal = service.principal_for(user_id=member.id, session_id=claims.session_id)
+    principal = principal_for(user_id=member.id, session_id=claims.session_id)
     assert principal == Principal(user_id=member.id, role="user", session_id=claims.session_id)
 
 
 def test_principal_for_reads_the_current_role(
-    service: AuthService, member: User, issuer: FakeTokenIssuer
+    service: AuthService, principal_for: CallerLookup, member: User, issuer: FakeTokenIssuer
 ) -> None:
     claims = log_in(service, issuer, member)
     member.role = "admin"
-    principal = service.principal_for(user_id=member.id, session_id=claims.session_id)
+    principal = principal_for(user_id=member.id, session_id=claims.session_id)
     assert principal is not None
     assert principal.is_admin
 
 
 def test_principal_for_is_none_for_revoked_session(
     service: AuthService,
+    principal_for: CallerLookup,
     member: User,
     issuer: FakeTokenIssuer,
     sessions: FakeSessionRepository,
@@ -380,46 +382,58 @@ def test_principal_for_is_none_for_revoked_session(
 ) -> None:
     claims = log_in(service, issuer, member)
     sessions.revoke(claims.session_id, reason="logout", now=clock.now)
-    assert service.principal_for(user_id=member.id, session_id=claims.session_id) is None
+    assert principal_for(user_id=member.id, session_id=claims.session_id) is None
 
 
 def test_principal_for_is_none_for_expired_session(
-    service: AuthService, member: User, issuer: FakeTokenIssuer, clock: FakeClock, refresh_ttl: timedelta
+    service: AuthService,
+    principal_for: CallerLookup,
+    member: User,
+    issuer: FakeTokenIssuer,
+    clock: FakeClock,
+    refresh_ttl: timedelta,
 ) -> None:
     claims = log_in(service, issuer, member)
     clock.advance(refresh_ttl)
-    assert service.principal_for(user_id=member.id, session_id=claims.session_id) is None
+    assert principal_for(user_id=member.id, session_id=claims.session_id) is None
 
 
 def test_principal_for_is_none_for_inactive_user(
-    service: AuthService, member: User, issuer: FakeTokenIssuer
+    service: AuthService, principal_for: CallerLookup, member: User, issuer: FakeTokenIssuer
 ) -> None:
     claims = log_in(service, issuer, member)
     member.is_active = False
-    assert service.principal_for(user_id=member.id, session_id=claims.session_id) is None
+    assert principal_for(user_id=member.id, session_id=claims.session_id) is None
 
 
 def test_principal_for_is_none_for_deleted_user(
-    service: AuthService, member: User, issuer: FakeTokenIssuer, users: FakeUserRepository
+    service: AuthService,
+    principal_for: CallerLookup,
+    member: User,
+    issuer: FakeTokenIssuer,
+    users: FakeUserRepository,
 ) -> None:
     claims = log_in(service, issuer, member)
     users.delete(member)
-    assert service.principal_for(user_id=member.id, session_id=claims.session_id) is None
+    assert principal_for(user_id=member.id, session_id=claims.session_id) is None
 
 
 def test_principal_for_is_none_for_unknown_user(
-    service: AuthService, member: User, issuer: FakeTokenIssuer
+    service: AuthService, principal_for: CallerLookup, member: User, issuer: FakeTokenIssuer
 ) -> None:
     claims = log_in(service, issuer, member)
-    assert service.principal_for(user_id=uuid.uuid4(), session_id=claims.session_id) is None
+    assert principal_for(user_id=uuid.uuid4(), session_id=claims.session_id) is None
 
 
-def test_principal_for_is_none_for_unknown_session(service: AuthService, member: User) -> None:
-    assert service.principal_for(user_id=member.id, session_id=uuid.uuid4()) is None
+def test_principal_for_is_none_for_unknown_session(
+    service: AuthService, principal_for: CallerLookup, member: User
+) -> None:
+    assert principal_for(user_id=member.id, session_id=uuid.uuid4()) is None
 
 
 def test_principal_for_is_none_when_session_belongs_to_another_user(
     service: AuthService,
+    principal_for: CallerLookup,
     member: User,
     issuer: FakeTokenIssuer,
     users: FakeUserRepository,
@@ -427,7 +441,7 @@ def test_principal_for_is_none_when_session_belongs_to_another_user(
 ) -> None:
     other = add_user(users, hasher)
     claims = log_in(service, issuer, member)
-    assert service.principal_for(user_id=other.id, session_id=claims.session_id) is None
+    assert principal_for(user_id=other.id, session_id=claims.session_id) is None
 
 
 GRACE = pytest.mark.parametrize("reuse_grace", [timedelta(seconds=2)])

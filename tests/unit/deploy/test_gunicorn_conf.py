@@ -12,7 +12,7 @@ from typing import Any
 import prometheus_client  # noqa: F401 - chooses its value store now, before any test sets PROMETHEUS_MULTIPROC_DIR
 import pytest
 
-from app.core.lifecycle import shutdown_started
+from app.observability.shutdown import shutdown_started
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -5,22 +5,15 @@ from app.users.service import UserService
 from tests.fakes import (
     FakeClock,
     FakePasswordHasher,
-    FakeSessionRepository,
-    FakeTransaction,
+    FakeUnitOfWork,
     FakeUserRepository,
     add_user,
 )
 
 
 @pytest.fixture
-def service(
-    users: FakeUserRepository,
-    sessions: FakeSessionRepository,
-    tx: FakeTransaction,
-    hasher: FakePasswordHasher,
-    clock: FakeClock,
-) -> UserService:
-    return UserService(users=users, tx=tx, hasher=hasher, sessions=sessions, clock=clock)
+def service(uow: FakeUnitOfWork, hasher: FakePasswordHasher, clock: FakeClock) -> UserService:
+    return UserService(uow=uow, hasher=hasher, clock=clock)
 
 
 @pytest.fixture

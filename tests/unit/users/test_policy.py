@@ -2,8 +2,8 @@ import uuid
 
 import pytest
 
-from app.core.errors import Forbidden
-from app.core.principal import Principal
+from app.domain.errors import Forbidden
+from app.domain.principal import Principal
 from app.users import policy
 
 ALICE = uuid.uuid4()

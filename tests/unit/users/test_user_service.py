@@ -3,19 +3,20 @@ from datetime import timedelta
 
 import pytest
 
-from app.core import etag
-from app.core.errors import Forbidden, InvalidInput, PreconditionFailed
-from app.core.pagination import Cursor
+from app.domain.errors import Forbidden, InvalidInput, PreconditionFailed
+from app.domain.pagination import Cursor
+from app.domain.versions import ExpectedVersion
 from app.users.errors import EmailTaken, InvalidCurrentPassword, LastAdmin, UserNotFound
 from app.users.models import User
 from app.users.service import NewUser, UserChanges, UserService
+from app.web import etags
 from tests.fakes import (
     DEFAULT_PASSWORD,
     START,
     FakeClock,
     FakePasswordHasher,
     FakeSessionRepository,
-    FakeTransaction,
+    FakeUnitOfWork,
     FakeUserRepository,
     add_user,
     open_session,
@@ -30,21 +31,26 @@ def new_user(email: str = "ann@example.com", password: str = NEW_PASSWORD, role:
 
 
 def tag_of(user: User) -> str:
-    return etag.etag_for(user.id, user.version)
+    return etags.etag_for(user.id, user.version)
+
+
+def if_match(header: str, user: User) -> ExpectedVersion | None:
+    """An If-Match header as the route hands it to the service."""
+    return etags.expected_version(header, user.id)
 
 
 # register / create / provision
 
 
 def test_register_stores_user_with_hashed_password(
-    service: UserService, users: FakeUserRepository, tx: FakeTransaction
+    service: UserService, users: FakeUserRepository, uow: FakeUnitOfWork
 ) -> None:
     user = service.register(new_user())
     assert users.get(user.id) is user
     assert user.password_hash != NEW_PASSWORD
     assert FakePasswordHasher().verify(user.password_hash, NEW_PASSWORD)
     assert (user.role, user.is_active, user.name) == ("user", True, "Ann")
-    assert tx.commits == 1
+    assert uow.commits == 1
 
 
 def test_register_ignores_requested_role(service: UserService) -> None:
@@ -68,7 +74,7 @@ def test_register_stamps_created_and_updated_at_with_clock(service: UserService,
 def test_register_rejects_common_password(
     service: UserService,
     users: FakeUserRepository,
-    tx: FakeTransaction,
+    uow: FakeUnitOfWork,
     hasher: FakePasswordHasher,
     password: str,
 ) -> None:
@@ -78,17 +84,17 @@ def test_register_rejects_common_password(
     assert caught.value.location == "json"
     assert len(users) == 0
     assert hasher.hashed == []
-    assert tx.commits == 0
+    assert uow.commits == 0
 
 
 def test_register_raises_email_taken_when_email_differs_only_in_case_and_spaces(
-    service: UserService, users: FakeUserRepository, tx: FakeTransaction
+    service: UserService, users: FakeUserRepository, uow: FakeUnitOfWork
 ) -> None:
     service.register(new_user(email="ann@example.com"))
     with pytest.raises(EmailTaken):
         service.register(new_user(email=" ANN@Example.com "))
     assert len(users) == 1
-    assert tx.commits == 1
+    assert uow.commits == 1
 
 
 def test_create_by_admin_keeps_requested_role(service: UserService, admin: User) -> None:
@@ -97,12 +103,12 @@ def test_create_by_admin_keeps_requested_role(service: UserService, admin: User)
 
 
 def test_create_by_non_admin_is_forbidden(
-    service: UserService, users: FakeUserRepository, member: User, tx: FakeTransaction
+    service: UserService, users: FakeUserRepository, member: User, uow: FakeUnitOfWork
 ) -> None:
     with pytest.raises(Forbidden):
         service.create(principal_of(member), new_user())
     assert users.get_by_email("ann@example.com") is None
-    assert tx.commits == 0
+    assert uow.commits == 0
 
 
 def test_create_rejects_common_password(service: UserService, admin: User) -> None:
@@ -116,10 +122,10 @@ def test_create_raises_email_taken_for_existing_email(service: UserService, admi
         service.create(principal_of(admin), new_user(email=admin.email.upper()))
 
 
-def test_provision_creates_admin_without_an_actor(service: UserService, tx: FakeTransaction) -> None:
+def test_provision_creates_admin_without_an_actor(service: UserService, uow: FakeUnitOfWork) -> None:
     user = service.provision(new_user(email=" Root@Example.com", role="admin"))
     assert (user.role, user.email, user.email_normalized) == ("admin", "Root@Example.com", "root@example.com")
-    assert tx.commits == 1
+    assert uow.commits == 1
 
 
 def test_provision_rejects_common_password(service: UserService) -> None:
@@ -251,23 +257,23 @@ def test_list_filters_by_is_active(
 
 
 def test_update_lets_user_rename_themselves_without_current_password(
-    service: UserService, member: User, tx: FakeTransaction
+    service: UserService, member: User, uow: FakeUnitOfWork
 ) -> None:
     updated = service.update(principal_of(member), member.id, UserChanges(values={"name": "Renamed"}))
     assert updated.name == "Renamed"
-    assert tx.commits == 1
+    assert uow.commits == 1
 
 
 @pytest.mark.parametrize("values", [{"role": "admin"}, {"is_active": False}, {"name": "X", "role": "admin"}])
 def test_update_forbids_user_admin_only_fields_and_changes_nothing(
-    service: UserService, member: User, tx: FakeTransaction, values: dict[str, object]
+    service: UserService, member: User, uow: FakeUnitOfWork, values: dict[str, object]
 ) -> None:
     version = member.version
     with pytest.raises(Forbidden):
         service.update(principal_of(member), member.id, UserChanges(values=values))
     assert (member.role, member.is_active, member.name) == ("user", True, "Test User")
     assert member.version == version
-    assert tx.commits == 0
+    assert uow.commits == 0
 
 
 def test_update_forbids_user_changing_another_user(service: UserService, member: User, admin: User) -> None:
@@ -298,19 +304,19 @@ def test_update_lets_admin_promote_and_disable_another_user(
 
 @pytest.mark.parametrize("values", [{"email": "new@example.com"}, {"password": NEW_PASSWORD}])
 def test_update_requires_current_password_for_own_credentials(
-    service: UserService, member: User, tx: FakeTransaction, values: dict[str, object]
+    service: UserService, member: User, uow: FakeUnitOfWork, values: dict[str, object]
 ) -> None:
     before = (member.email, member.password_hash)
     with pytest.raises(InvalidInput) as caught:
         service.update(principal_of(member), member.id, UserChanges(values=values))
     assert caught.value.field == "current_password"
     assert (member.email, member.password_hash) == before
-    assert tx.commits == 0
+    assert uow.commits == 0
 
 
 @pytest.mark.parametrize("values", [{"email": "new@example.com"}, {"password": NEW_PASSWORD}])
 def test_update_rejects_wrong_current_password_for_own_credentials(
-    service: UserService, member: User, tx: FakeTransaction, values: dict[str, object]
+    service: UserService, member: User, uow: FakeUnitOfWork, values: dict[str, object]
 ) -> None:
     before = (member.email, member.password_hash)
     with pytest.raises(InvalidCurrentPassword):
@@ -318,7 +324,7 @@ def test_update_rejects_wrong_current_password_for_own_credentials(
             principal_of(member), member.id, UserChanges(values=values, current_password="not-it-at-all")
         )
     assert (member.email, member.password_hash) == before
-    assert tx.commits == 0
+    assert uow.commits == 0
 
 
 def test_update_changes_own_email_with_current_password(service: UserService, member: User) -> None:
@@ -359,7 +365,7 @@ def test_update_requires_current_password_when_admin_changes_own_email(
 
 
 def test_update_rejects_common_new_password(
-    service: UserService, member: User, tx: FakeTransaction, hasher: FakePasswordHasher
+    service: UserService, member: User, uow: FakeUnitOfWork, hasher: FakePasswordHasher
 ) -> None:
     with pytest.raises(InvalidInput) as caught:
         service.update(
@@ -369,17 +375,17 @@ def test_update_rejects_common_new_password(
         )
     assert caught.value.field == "password"
     assert hasher.verify(member.password_hash, DEFAULT_PASSWORD)
-    assert tx.commits == 0
+    assert uow.commits == 0
 
 
 def test_update_raises_email_taken_for_another_users_email(
-    service: UserService, admin: User, member: User, tx: FakeTransaction
+    service: UserService, admin: User, member: User, uow: FakeUnitOfWork
 ) -> None:
     original = member.email
     with pytest.raises(EmailTaken):
         service.update(principal_of(admin), member.id, UserChanges(values={"email": admin.email.upper()}))
     assert member.email == original
-    assert tx.commits == 0
+    assert uow.commits == 0
 
 
 def test_update_allows_changing_case_of_own_email(service: UserService, member: User) -> None:
@@ -395,34 +401,48 @@ def test_update_allows_changing_case_of_own_email(service: UserService, member: 
 
 
 def test_update_raises_precondition_failed_for_stale_etag_and_changes_nothing(
-    service: UserService, member: User, tx: FakeTransaction
+    service: UserService, member: User, uow: FakeUnitOfWork
 ) -> None:
     stale = tag_of(member)
     service.update(principal_of(member), member.id, UserChanges(values={"name": "First"}))
     with pytest.raises(PreconditionFailed):
         service.update(
-            principal_of(member), member.id, UserChanges(values={"name": "Second"}), if_match=[stale]
+            principal_of(member),
+            member.id,
+            UserChanges(values={"name": "Second"}),
+            expected_version=if_match(stale, member),
         )
     assert member.name == "First"
-    assert tx.commits == 1
+    assert uow.commits == 1
 
 
 def test_update_applies_when_etag_is_current(service: UserService, member: User) -> None:
     service.update(
-        principal_of(member), member.id, UserChanges(values={"name": "Fresh"}), if_match=[tag_of(member)]
+        principal_of(member),
+        member.id,
+        UserChanges(values={"name": "Fresh"}),
+        expected_version=if_match(tag_of(member), member),
     )
     assert member.name == "Fresh"
 
 
 def test_update_applies_when_if_match_is_star(service: UserService, member: User) -> None:
-    service.update(principal_of(member), member.id, UserChanges(values={"name": "Any"}), if_match=["*"])
+    service.update(
+        principal_of(member),
+        member.id,
+        UserChanges(values={"name": "Any"}),
+        expected_version=if_match("*", member),
+    )
     assert member.name == "Any"
 
 
 def test_update_applies_when_any_listed_etag_is_current(service: UserService, member: User) -> None:
     candidates = ['"not-the-tag"', tag_of(member)]
     service.update(
-        principal_of(member), member.id, UserChanges(values={"name": "Listed"}), if_match=candidates
+        principal_of(member),
+        member.id,
+        UserChanges(values={"name": "Listed"}),
+        expected_version=if_match(", ".join(candidates), member),
     )
     assert member.name == "Listed"
 
@@ -433,7 +453,7 @@ def test_update_compares_if_match_strongly_when_etag_is_weak(service: UserServic
             principal_of(member),
             member.id,
             UserChanges(values={"name": "Weak"}),
-            if_match=[f"W/{tag_of(member)}"],
+            expected_version=if_match(f"W/{tag_of(member)}", member),
         )
 
 
@@ -451,14 +471,14 @@ def test_update_refuses_to_remove_last_active_admin(
     service: UserService,
     admin: User,
     users: FakeUserRepository,
-    tx: FakeTransaction,
+    uow: FakeUnitOfWork,
     values: dict[str, object],
 ) -> None:
     with pytest.raises(LastAdmin):
         service.update(principal_of(admin), admin.id, UserChanges(values=values))
     assert (admin.role, admin.is_active) == ("admin", True)
     assert users.admin_count_locks == [True]
-    assert tx.commits == 0
+    assert uow.commits == 0
 
 
 def test_update_refuses_to_demote_last_active_admin_when_other_admins_are_disabled(
@@ -542,11 +562,11 @@ def test_update_moves_updated_at_with_clock_and_keeps_created_at(
 
 
 def test_delete_removes_own_account(
-    service: UserService, member: User, users: FakeUserRepository, tx: FakeTransaction
+    service: UserService, member: User, users: FakeUserRepository, uow: FakeUnitOfWork
 ) -> None:
     service.delete(principal_of(member), member.id)
     assert users.get(member.id) is None
-    assert tx.commits == 1
+    assert uow.commits == 1
 
 
 def test_delete_lets_admin_remove_another_user(
@@ -570,29 +590,29 @@ def test_delete_raises_user_not_found_for_admin_and_missing_id(service: UserServ
 
 
 def test_delete_raises_precondition_failed_for_stale_etag(
-    service: UserService, member: User, users: FakeUserRepository, tx: FakeTransaction
+    service: UserService, member: User, users: FakeUserRepository, uow: FakeUnitOfWork
 ) -> None:
     with pytest.raises(PreconditionFailed):
-        service.delete(principal_of(member), member.id, if_match=['"stale"'])
+        service.delete(principal_of(member), member.id, expected_version=if_match('"stale"', member))
     assert users.get(member.id) is member
-    assert tx.commits == 0
+    assert uow.commits == 0
 
 
 def test_delete_applies_when_etag_is_current(
     service: UserService, member: User, users: FakeUserRepository
 ) -> None:
-    service.delete(principal_of(member), member.id, if_match=[tag_of(member)])
+    service.delete(principal_of(member), member.id, expected_version=if_match(tag_of(member), member))
     assert users.get(member.id) is None
 
 
 def test_delete_refuses_to_remove_last_active_admin(
-    service: UserService, admin: User, users: FakeUserRepository, tx: FakeTransaction
+    service: UserService, admin: User, users: FakeUserRepository, uow: FakeUnitOfWork
 ) -> None:
     with pytest.raises(LastAdmin):
         service.delete(principal_of(admin), admin.id)
     assert users.get(admin.id) is admin
     assert users.admin_count_locks == [True]
-    assert tx.commits == 0
+    assert uow.commits == 0
 
 
 def test_delete_removes_admin_when_another_active_admin_remains(
@@ -624,11 +644,11 @@ def test_delete_ends_the_users_sessions(
 
 
 def test_seed_creates_the_requested_number_of_users(
-    service: UserService, users: FakeUserRepository, tx: FakeTransaction
+    service: UserService, users: FakeUserRepository, uow: FakeUnitOfWork
 ) -> None:
     assert service.seed(count=7, password=NEW_PASSWORD, batch_size=3) == 7
     assert len(users) == 7
-    assert tx.commits == 1
+    assert uow.commits == 1
 
 
 def test_seed_hashes_the_password_once(service: UserService, hasher: FakePasswordHasher) -> None:

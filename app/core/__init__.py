@@ -1,1 +1,0 @@
-"""Cross-cutting pieces shared by every feature; nothing here imports a feature."""

@@ -1,0 +1,1 @@
+"""Domain primitives every feature shares: no Flask, no SQLAlchemy, no HTTP."""

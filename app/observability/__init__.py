@@ -1,0 +1,1 @@
+"""What an operator sees of a running process: logs, access lines, metrics, traces, shutdown state."""

@@ -1,0 +1,1 @@
+"""The HTTP edge: problem+json, request ids, body rules, headers, rate limits and the auth guard."""

@@ -1,0 +1,149 @@
+"""Rate limiting: limits declared on the routes they guard, shared through Redis, never off when Redis is.
+
+A route declares its stricter limit with `@rate_limit(lambda limits: limits.ratelimit_login_ip)` as
+its outermost decorator; the setting is read when the app is built. Every other API route gets
+RATELIMIT_DEFAULT per client address. The limit wraps the whole view, so requests whose body
+fails validation are counted too.
+
+flask-limiter's own fallback swaps every limit for one generic in-memory limit, and
+`swallow_errors` alone would switch limits off; with `in_memory_fallback_enabled` and no fallback
+list, every configured limit (login throttling included) keeps running on per-process counters
+until Redis answers again, which flask-limiter re-checks with exponential back-off.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from flask import Flask, Response, request
+from flask_limiter import Limiter
+
+from app.config import Settings
+from app.domain.emails import normalize_email
+from app.web.paths import is_api_path
+
+log = logging.getLogger("keel.rate_limits")
+
+F = TypeVar("F", bound=Callable[..., Any])
+_DECLARED = "__keel_rate_limits__"
+
+
+def client_address() -> str:
+    """The real client (ProxyFix has already applied TRUSTED_PROXIES hops)."""
+    return request.remote_addr or "unknown"
+
+
+def login_email() -> str:
+    """Key login failures by target account, wherever they come from."""
+    body = request.get_json(silent=True)
+    email = body.get("email") if isinstance(body, dict) else None
+    return f"login-email:{normalize_email(email)}" if isinstance(email, str) else "login-email:-"
+
+
+def failed_login(response: Response) -> bool:
+    return response.status_code == 401
+
+
+@dataclass(frozen=True)
+class RouteLimit:
+    """A limit a route declares: which setting holds it, how requests are keyed and counted."""
+
+    setting: Callable[[Settings], str]
+    key_func: Callable[[], str] = client_address
+    deduct_when: Callable[[Response], bool] | None = None
+    scope: str | None = None
+
+
+def rate_limit(
+    setting: Callable[[Settings], str],
+    *,
+    key_func: Callable[[], str] = client_address,
+    deduct_when: Callable[[Response], bool] | None = None,
+    scope: str | None = None,
+) -> Callable[[F], F]:
+    """Declare a limit on a view method; `init_rate_limits` applies it to the app being built."""
+
+    def declare(view: F) -> F:
+        declared: tuple[RouteLimit, ...] = getattr(view, _DECLARED, ())
+        limit = RouteLimit(setting=setting, key_func=key_func, deduct_when=deduct_when, scope=scope)
+        setattr(view, _DECLARED, (limit, *declared))  # in the order they read, top down
+        return view
+
+    return declare
+
+
+def declared_limits(app: Flask) -> Iterator[tuple[str, str, RouteLimit]]:
+    """(endpoint, HTTP method, limit) for every limit declared on the app's method views."""
+    for endpoint, view in app.view_functions.items():
+        view_class = getattr(view, "view_class", None)
+        for method in sorted(getattr(view_class, "methods", None) or ()):
+            handler = getattr(view_class, method.lower(), None)
+            for limit in getattr(handler, _DECLARED, ()):
+                yield endpoint, method, limit
+
+
+class _StorageOutageLog(logging.Filter):
+    """flask-limiter warns once when it falls back; raise that to one error line per incident."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "unreachable" in message:
+            record.levelno, record.levelname = logging.ERROR, "ERROR"
+            record.msg, record.args = "rate limit storage unreachable: using per-process limits", None
+        elif "recovered" in message:
+            record.msg, record.args = "rate limit storage recovered: limits shared again", None
+        return True
+
+
+def init_rate_limits(app: Flask, settings: Settings) -> Limiter:
+    """Bind a limiter to this app and apply every limit its routes declare."""
+    limiter = Limiter(
+        key_func=client_address,
+        app=app,
+        default_limits=[settings.ratelimit_default],
+        storage_uri=settings.redis_url or "memory://",
+        storage_options=_storage_options(settings),
+        strategy="moving-window",
+        headers_enabled=True,
+        in_memory_fallback_enabled=settings.redis_url is not None,
+        enabled=settings.ratelimit_enabled,
+        key_prefix="keel",
+    )
+    limiter.request_filter(lambda: not is_api_path(request.path))
+    _install_outage_log()
+    for endpoint, method, route_limit in list(declared_limits(app)):
+        apply = limiter.limit(
+            route_limit.setting(settings),
+            key_func=route_limit.key_func,
+            deduct_when=route_limit.deduct_when,
+            scope=route_limit.scope,
+            methods=[method],
+        )
+        app.view_functions[endpoint] = apply(app.view_functions[endpoint])  # type: ignore[assignment]
+    return limiter
+
+
+def storage_check(limiter: Limiter) -> Callable[[], None]:
+    """A readiness probe of the shared limit storage."""
+
+    def check() -> None:
+        if not limiter.storage.check():
+            raise ConnectionError("redis did not answer")
+
+    return check
+
+
+def _storage_options(settings: Settings) -> dict[str, Any]:
+    if settings.redis_url is None:
+        return {}
+    timeout = settings.redis_timeout_seconds
+    return {"socket_timeout": timeout, "socket_connect_timeout": timeout, "health_check_interval": 30}
+
+
+def _install_outage_log() -> None:
+    limiter_log = logging.getLogger("flask-limiter")
+    if not any(isinstance(f, _StorageOutageLog) for f in limiter_log.filters):
+        limiter_log.addFilter(_StorageOutageLog())
