@@ -1,0 +1,50 @@
+"""The caller's own record costs one query: the token check loads the row the view then reads."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from app.extensions import db
+from tests.support.accounts import Account, Tokens
+
+
+@contextmanager
+def statements(app: Flask) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+
+
+def selects(seen: list[str]) -> list[str]:
+    return [s for s in seen if s.lstrip().upper().startswith("SELECT")]
+
+
+def test_me_is_one_query(app: Flask, client: FlaskClient, user: Account, user_tokens: Tokens) -> None:
+    with statements(app) as seen:
+        response = client.get("/api/v1/users/me", headers=user_tokens.headers)
+    assert response.status_code == 200
+    assert len(selects(seen)) == 1, seen
+
+
+def test_reading_oneself_by_id_is_one_query(
+    app: Flask, client: FlaskClient, user: Account, user_tokens: Tokens
+) -> None:
+    with statements(app) as seen:
+        response = client.get(f"/api/v1/users/{user.id}", headers=user_tokens.headers)
+    assert response.status_code == 200
+    assert len(selects(seen)) == 1, seen
