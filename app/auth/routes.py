@@ -7,7 +7,6 @@ from typing import Any
 from flask import Response, after_this_request, url_for
 from flask.views import MethodView
 from flask_jwt_extended import get_jwt, set_refresh_cookies, unset_jwt_cookies
-from flask_smorest import Blueprint
 
 from app.auth.schemas import LoginSchema, RegisterSchema, TokenPairSchema
 from app.auth.service import TokenPair
@@ -22,6 +21,7 @@ from app.web.auth_guard import (
     current_principal,
     refresh_token_required,
 )
+from app.web.blueprint import Blueprint
 from app.web.paths import API_V1
 from app.web.rate_limits import failed_login, login_email, rate_limit
 

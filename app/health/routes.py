@@ -6,13 +6,13 @@ from typing import Any
 
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from app.composition import container
 from app.health import checks
 from app.health.schemas import HealthSchema, ReadinessSchema
 from app.observability import metrics
 from app.observability.shutdown import shutdown_started
+from app.web.blueprint import Blueprint
 from app.web.problems import problem
 
 blp = Blueprint("health", __name__, description="Liveness and readiness probes")

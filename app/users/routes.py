@@ -7,7 +7,6 @@ from typing import Any
 
 from flask import Response, request, url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from app.composition import container
 from app.domain.pagination import Page
@@ -23,6 +22,7 @@ from app.users.schemas import (
 from app.users.service import NewUser, UserChanges
 from app.web import etags
 from app.web.auth_guard import BEARER_SECURITY, access_token_required, current_principal
+from app.web.blueprint import Blueprint
 from app.web.paths import API_V1
 
 blp = Blueprint("users", __name__, url_prefix=f"{API_V1}/users", description="User accounts")

@@ -1,4 +1,4 @@
-"""Text that JSON can carry but Unicode cannot (lone surrogates) is a 422, never a 500."""
+"""Text that JSON can spell but Unicode cannot (lone surrogates) makes the body unreadable: a 400, never a 500."""
 
 import pytest
 from flask.testing import FlaskClient
@@ -22,10 +22,11 @@ LONE_SURROGATE_BODIES = [
 
 
 @pytest.mark.parametrize(("path", "body", "field"), LONE_SURROGATE_BODIES)
-def test_lone_surrogates_are_rejected_as_invalid(
+def test_lone_surrogates_are_rejected_as_unreadable(
     client: FlaskClient, path: str, body: str, field: str
 ) -> None:
     response = client.post(path, data=body, content_type="application/json")
-    assert response.status_code == 422
+    assert response.status_code == 400
     assert response.content_type == "application/problem+json"
-    assert field in response.get_json()["errors"]["json"]
+    assert response.get_json()["code"] == "bad_request"
+    assert field not in response.get_data(as_text=True)
