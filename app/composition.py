@@ -21,6 +21,7 @@ from app.auth.repository import SqlSessionRepository
 from app.auth.service import AuthService
 from app.auth.tokens import JwtTokenIssuer
 from app.config import Settings
+from app.domain.attempts import AttemptBudget
 from app.domain.clock import utcnow
 from app.domain.passwords import Argon2PasswordHasher, PasswordHasher
 from app.domain.principal import Principal
@@ -30,6 +31,7 @@ from app.persistence.unit_of_work import SqlUnitOfWork
 from app.users import repository as user_repository
 from app.users.repository import SqlUserRepository
 from app.users.service import UserService
+from app.web.attempt_budget import LimiterAttemptBudget
 from app.web.rate_limits import storage_check
 
 if TYPE_CHECKING:
@@ -57,6 +59,7 @@ class Container:
     hasher: PasswordHasher
     tokens: JwtTokenIssuer
     limiter: Limiter
+    attempts: AttemptBudget
     readiness_checks: Mapping[str, ReadinessCheck]
     clock: Callable[[], datetime] = field(default=utcnow)
 
@@ -64,12 +67,15 @@ class Container:
         return KeelUnitOfWork(db.session())
 
     def user_service(self) -> UserService:
-        return UserService(uow=self.unit_of_work(), hasher=self.hasher, clock=self.clock)
+        return UserService(
+            uow=self.unit_of_work(), hasher=self.hasher, attempts=self.attempts, clock=self.clock
+        )
 
     def auth_service(self) -> AuthService:
         return AuthService(
             uow=self.unit_of_work(),
             hasher=self.hasher,
+            attempts=self.attempts,
             issuer=self.tokens,
             refresh_ttl=self.tokens.refresh_ttl,
             reuse_grace=timedelta(seconds=self.settings.refresh_reuse_grace_seconds),
@@ -99,6 +105,12 @@ def build_container(settings: Settings, *, limiter: Limiter, engine: sa.Engine) 
             refresh_ttl=timedelta(seconds=settings.jwt_refresh_ttl_seconds),
         ),
         limiter=limiter,
+        attempts=LimiterAttemptBudget(
+            limiter,
+            limit=settings.ratelimit_login_email,
+            secret=settings.jwt_secret_key.encode(),
+            enabled=settings.ratelimit_enabled,
+        ),
         readiness_checks=checks,
     )
 

@@ -20,6 +20,7 @@ from uuid6 import uuid7
 from app.auth.models import AuthSession
 from app.auth.repository import SessionRepository
 from app.auth.service import AuthUnitOfWork, TokenIssuer, TokenPair
+from app.domain.attempts import AttemptBudget, TooManyAttempts
 from app.domain.emails import normalize_email
 from app.domain.pagination import Cursor
 from app.domain.passwords import PasswordHasher
@@ -83,6 +84,25 @@ class FakePasswordHasher:
 
     def burn(self, password: str) -> None:
         self.burned.append(password)
+
+
+class FakeAttemptBudget:
+    """A per-account allowance in a dict: the same contract as the limiter-backed budget."""
+
+    def __init__(self, limit: int = 10, window_seconds: int = 900) -> None:
+        self.limit = limit
+        self.window_seconds = window_seconds
+        self.spent: dict[str, int] = {}
+
+    def spend(self, account: str) -> None:
+        key = normalize_email(account)
+        if self.spent.get(key, 0) >= self.limit:
+            raise TooManyAttempts(retry_after_seconds=self.window_seconds)
+        self.spent[key] = self.spent.get(key, 0) + 1
+
+    def refund(self, account: str) -> None:
+        key = normalize_email(account)
+        self.spent[key] = max(0, self.spent.get(key, 0) - 1)
 
 
 @dataclass(frozen=True)
@@ -424,4 +444,5 @@ if TYPE_CHECKING:
         FakeUserRepository(), FakeSessionRepository(FakeUserRepository())
     )
     _hasher: PasswordHasher = FakePasswordHasher()
+    _attempts: AttemptBudget = FakeAttemptBudget()
     _issuer: TokenIssuer = FakeTokenIssuer()

@@ -23,7 +23,7 @@ from app.web.auth_guard import (
 )
 from app.web.blueprint import Blueprint
 from app.web.paths import API_V1
-from app.web.rate_limits import failed_login, login_email, rate_limit
+from app.web.rate_limits import rate_limit
 
 AUTH_PATH = f"{API_V1}/auth"
 
@@ -55,17 +55,15 @@ class Register(MethodView):
 
 @blp.route("/login")
 class Login(MethodView):
+    # Per client address here; per account inside the service, before the password check.
     @rate_limit(lambda limits: limits.ratelimit_login_ip, scope="login-ip")
-    @rate_limit(
-        lambda limits: limits.ratelimit_login_email,
-        key_func=login_email,
-        deduct_when=failed_login,
-        scope="login-email",
-    )
     @blp.arguments(LoginSchema)
     @blp.response(200, TokenPairSchema)
     @blp.alt_response(401, description="`invalid_credentials`: wrong email or password")
     @blp.alt_response(403, description="`account_disabled`: right password, disabled account")
+    @blp.alt_response(
+        429, description="`rate_limited`: too many attempts from this address or for this account"
+    )
     @blp.alt_response(422, description="Invalid body")
     def post(self, body: dict[str, Any]) -> TokenPair:
         """Exchange credentials for an access and a refresh token."""

@@ -15,6 +15,7 @@ from uuid6 import uuid7
 from app.auth.errors import AccountDisabled, InvalidCredentials, TokenExpired, TokenReused, TokenRevoked
 from app.auth.models import AuthSession
 from app.auth.repository import SessionRepository
+from app.domain.attempts import AttemptBudget
 from app.domain.clock import utcnow
 from app.domain.passwords import PasswordHasher
 from app.domain.principal import Principal
@@ -65,6 +66,7 @@ class AuthService:
         *,
         uow: AuthUnitOfWork,
         hasher: PasswordHasher,
+        attempts: AttemptBudget,
         issuer: TokenIssuer,
         refresh_ttl: timedelta,
         reuse_grace: timedelta = timedelta(0),
@@ -72,13 +74,19 @@ class AuthService:
     ) -> None:
         self._uow = uow
         self._hasher = hasher
+        self._attempts = attempts
         self._issuer = issuer
         self._refresh_ttl = refresh_ttl
         self._reuse_grace = reuse_grace
         self._clock = clock
 
     def login(self, *, email: str, password: str) -> TokenPair:
-        """Check the credentials and open a new session (a new refresh token family)."""
+        """Check the credentials and open a new session (a new refresh token family).
+
+        The account's attempt is spent before anything is looked up, so a guess costs the same
+        whether or not the account exists, and is given back only for the right password.
+        """
+        self._attempts.spend(email)
         with self._uow as uow:
             user = uow.users.get_by_email(email)
             if user is None:
@@ -86,6 +94,7 @@ class AuthService:
                 raise InvalidCredentials()
             if not self._hasher.verify(user.password_hash, password):
                 raise InvalidCredentials()
+            self._attempts.refund(email)
             if not user.is_active:
                 raise AccountDisabled()
             if self._hasher.needs_rehash(user.password_hash):

@@ -53,6 +53,17 @@ class InvalidInput(DomainError):
         self.location = location
 
 
+class TooManyRequests(DomainError):
+    """A budget ran out; the caller may try again after `retry_after_seconds`."""
+
+    code = "rate_limited"
+    default_detail = "Too many requests; slow down."
+
+    def __init__(self, detail: str | None = None, *, retry_after_seconds: int) -> None:
+        super().__init__(detail)
+        self.retry_after_seconds = max(1, retry_after_seconds)
+
+
 class ServiceUnavailable(DomainError):
     code = "service_unavailable"
     default_detail = "A dependency is unavailable; try again shortly."

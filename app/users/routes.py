@@ -24,6 +24,7 @@ from app.web import etags
 from app.web.auth_guard import BEARER_SECURITY, access_token_required, current_principal
 from app.web.blueprint import Blueprint
 from app.web.paths import API_V1
+from app.web.rate_limits import rate_limit
 
 blp = Blueprint("users", __name__, url_prefix=f"{API_V1}/users", description="User accounts")
 
@@ -41,6 +42,12 @@ _CONDITIONAL = [
 
 def _tagged(user: User, status: int = 200) -> tuple[User, int, dict[str, str]]:
     return user, status, {"ETag": etags.etag_for(user.id, user.version)}
+
+
+def _keeps_email() -> bool:
+    """Only a change of email can answer `email_taken`, so only those count like registrations."""
+    body = request.get_json(silent=True)
+    return not (isinstance(body, dict) and "email" in body)
 
 
 def _expected_version(user_id: uuid.UUID) -> ExpectedVersion | None:
@@ -136,6 +143,7 @@ class UserById(MethodView):
             return Response(status=304, headers=headers)
         return user, status, headers
 
+    @rate_limit(lambda limits: limits.ratelimit_register, scope="email-change", exempt_when=_keeps_email)
     @access_token_required
     @blp.doc(security=BEARER_SECURITY, parameters=_CONDITIONAL)
     @blp.arguments(UserUpdateSchema)
@@ -145,6 +153,7 @@ class UserById(MethodView):
     @blp.alt_response(404, description="No such user (admins only)")
     @blp.alt_response(409, description="`email_taken` or `last_admin`")
     @blp.alt_response(412, description="`precondition_failed`: stale If-Match or a concurrent update")
+    @blp.alt_response(429, description="`rate_limited`: too many current_password failures or email changes")
     @blp.alt_response(422, description="Invalid body, or `current_password` missing")
     def patch(self, body: dict[str, Any], user_id: uuid.UUID) -> tuple[User, int, dict[str, str]]:
         """Change a user's fields; your own email or password needs current_password."""

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from uuid6 import uuid7
 
+from app.domain.attempts import AttemptBudget
 from app.domain.clock import utcnow
 from app.domain.emails import normalize_email
 from app.domain.errors import InvalidInput
@@ -71,10 +72,12 @@ class UserService:
         *,
         uow: UsersUnitOfWork,
         hasher: PasswordHasher,
+        attempts: AttemptBudget,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._uow = uow
         self._hasher = hasher
+        self._attempts = attempts
         self._clock = clock
 
     def register(self, new: NewUser) -> User:
@@ -225,8 +228,11 @@ class UserService:
     def _check_current_password(self, user: User, current_password: str | None) -> None:
         if current_password is None:
             raise InvalidInput("Required to change your email or password.", field="current_password")
+        # The same budget as login: a stolen access token must not become an unthrottled oracle.
+        self._attempts.spend(user.email_normalized)
         if not self._hasher.verify(user.password_hash, current_password):
             raise InvalidCurrentPassword()
+        self._attempts.refund(user.email_normalized)
 
     def _ensure_not_last_admin(self) -> None:
         if self._uow.users.count_active_admins(lock=True) <= 1:

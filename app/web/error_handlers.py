@@ -24,6 +24,7 @@ _DOMAIN_STATUS: dict[type[errors.DomainError], int] = {
     errors.Conflict: 409,
     errors.PreconditionFailed: 412,
     errors.InvalidInput: 422,
+    errors.TooManyRequests: 429,
     errors.ServiceUnavailable: 503,
 }
 
@@ -67,6 +68,8 @@ def handle_domain_error(error: errors.DomainError) -> Response:
     headers = BEARER_CHALLENGE if status == 401 else None
     if status == 503:
         headers = {"Retry-After": DB_RETRY_AFTER_SECONDS}
+    if isinstance(error, errors.TooManyRequests):
+        headers = {"Retry-After": str(error.retry_after_seconds)}
     if isinstance(error, errors.InvalidInput):
         return problem(
             status,

@@ -18,11 +18,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from flask import Flask, Response, request
+from flask import Flask, request
 from flask_limiter import Limiter
 
 from app.config import Settings
-from app.domain.emails import normalize_email
 from app.web.paths import is_api_path
 
 log = logging.getLogger("keel.rate_limits")
@@ -36,24 +35,13 @@ def client_address() -> str:
     return request.remote_addr or "unknown"
 
 
-def login_email() -> str:
-    """Key login failures by target account, wherever they come from."""
-    body = request.get_json(silent=True)
-    email = body.get("email") if isinstance(body, dict) else None
-    return f"login-email:{normalize_email(email)}" if isinstance(email, str) else "login-email:-"
-
-
-def failed_login(response: Response) -> bool:
-    return response.status_code == 401
-
-
 @dataclass(frozen=True)
 class RouteLimit:
     """A limit a route declares: which setting holds it, how requests are keyed and counted."""
 
     setting: Callable[[Settings], str]
     key_func: Callable[[], str] = client_address
-    deduct_when: Callable[[Response], bool] | None = None
+    exempt_when: Callable[[], bool] | None = None
     scope: str | None = None
 
 
@@ -61,14 +49,18 @@ def rate_limit(
     setting: Callable[[Settings], str],
     *,
     key_func: Callable[[], str] = client_address,
-    deduct_when: Callable[[Response], bool] | None = None,
+    exempt_when: Callable[[], bool] | None = None,
     scope: str | None = None,
 ) -> Callable[[F], F]:
-    """Declare a limit on a view method; `init_rate_limits` applies it to the app being built."""
+    """Declare a limit on a view method; `init_rate_limits` applies it to the app being built.
+
+    Every request the limit applies to is counted before the view runs. (flask-limiter's
+    `deduct_when` is not offered: it tests before and counts after, so parallel requests all pass.)
+    """
 
     def declare(view: F) -> F:
         declared: tuple[RouteLimit, ...] = getattr(view, _DECLARED, ())
-        limit = RouteLimit(setting=setting, key_func=key_func, deduct_when=deduct_when, scope=scope)
+        limit = RouteLimit(setting=setting, key_func=key_func, exempt_when=exempt_when, scope=scope)
         setattr(view, _DECLARED, (limit, *declared))  # in the order they read, top down
         return view
 
@@ -118,7 +110,7 @@ def init_rate_limits(app: Flask, settings: Settings) -> Limiter:
         apply = limiter.limit(
             route_limit.setting(settings),
             key_func=route_limit.key_func,
-            deduct_when=route_limit.deduct_when,
+            exempt_when=route_limit.exempt_when,
             scope=route_limit.scope,
             methods=[method],
         )

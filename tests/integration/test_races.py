@@ -7,31 +7,21 @@ meet in the database rather than one after another.
 
 from __future__ import annotations
 
-import http.client
-import json
-import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
-from werkzeug.serving import make_server
 
 from app.extensions import db
 from app.users.models import User
 from tests.conftest import Backend
 from tests.support.accounts import DEFAULT_PASSWORD, Account, create_account, unique_email
+from tests.support.concurrency import Reply, Server, run_together, serve
 
-T = TypeVar("T")
-
-HOST = "127.0.0.1"
-HTTP_TIMEOUT_SECONDS = 20.0
-START_TIMEOUT_SECONDS = 20.0
-JOIN_TIMEOUT_SECONDS = 60.0
 CONTENDERS = 16
 SAME_TOKEN_CONTENDERS = 10
 # Often the loser is authenticated only after its demotion (403); enough rounds still meet the row locks.
@@ -48,89 +38,14 @@ def app_overrides() -> dict[str, Any]:
     return {"DB_POOL_SIZE": str(CONTENDERS + 4), "REFRESH_REUSE_GRACE_SECONDS": "2"}
 
 
-@dataclass(frozen=True)
-class Reply:
-    status: int
-    headers: dict[str, str]
-    body: Any
-
-    @property
-    def code(self) -> str | None:
-        return self.body.get("code") if isinstance(self.body, dict) else None
-
-
-@dataclass(frozen=True)
-class Server:
-    app: Flask
-    port: int
-
-    def request(
-        self, method: str, path: str, *, body: Any = None, headers: dict[str, str] | None = None
-    ) -> Reply:
-        connection = http.client.HTTPConnection(HOST, self.port, timeout=HTTP_TIMEOUT_SECONDS)
-        try:
-            payload = None if body is None else json.dumps(body)
-            sent = {"Content-Type": "application/json"} if payload is not None else {}
-            connection.request(method, path, body=payload, headers={**sent, **(headers or {})})
-            response = connection.getresponse()
-            raw = response.read()
-            parsed = json.loads(raw) if raw else None
-            return Reply(status=response.status, headers=dict(response.getheaders()), body=parsed)
-        finally:
-            connection.close()
-
-    def login(self, account: Account) -> dict[str, str]:
-        reply = self.request(
-            "POST", "/api/v1/auth/login", body={"email": account.email, "password": account.password}
-        )
-        assert reply.status == 200, reply.body
-        return reply.body  # type: ignore[no-any-return]
-
-
 @pytest.fixture
 def server(backend: Backend, committed_app: Flask) -> Iterator[Server]:
     """`committed_app` behind a real threaded HTTP server on an ephemeral loopback port."""
     assert backend.is_postgres, (
         "concurrency claims rest on PostgreSQL row locks; SQLite serialises every writer"
     )
-    wsgi_server = make_server(HOST, 0, committed_app, threaded=True)
-    thread = threading.Thread(target=wsgi_server.serve_forever, name="race-server", daemon=True)
-    thread.start()
-    try:
-        yield Server(app=committed_app, port=wsgi_server.server_port)
-    finally:
-        wsgi_server.shutdown()
-        thread.join(timeout=JOIN_TIMEOUT_SECONDS)
-        wsgi_server.server_close()
-    assert not thread.is_alive(), "the HTTP server did not stop"
-
-
-def run_together(count: int, action: Callable[[int], T]) -> list[T]:
-    """Run `action(0..count-1)` on `count` threads released at the same instant; return in order."""
-    barrier = threading.Barrier(count, timeout=START_TIMEOUT_SECONDS)
-    results: list[T | None] = [None] * count
-    failures: list[BaseException] = []
-
-    def contender(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = action(index)
-        except BaseException as error:
-            failures.append(error)
-
-    threads = [
-        threading.Thread(target=contender, args=(i,), name=f"contender-{i}", daemon=True)
-        for i in range(count)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=JOIN_TIMEOUT_SECONDS)
-    assert not any(thread.is_alive() for thread in threads), "a contender is still running"
-    if failures:
-        raise failures[0]
-    assert all(result is not None for result in results)
-    return [result for result in results if result is not None]
+    with serve(committed_app) as running:
+        yield running
 
 
 def outcomes(replies: list[Reply]) -> list[tuple[int, str | None]]:

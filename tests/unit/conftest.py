@@ -3,6 +3,7 @@
 import pytest
 
 from tests.fakes import (
+    FakeAttemptBudget,
     FakeClock,
     FakePasswordHasher,
     FakeSessionRepository,
@@ -34,3 +35,8 @@ def uow(users: FakeUserRepository, sessions: FakeSessionRepository) -> FakeUnitO
 @pytest.fixture
 def hasher() -> FakePasswordHasher:
     return FakePasswordHasher()
+
+
+@pytest.fixture
+def attempts() -> FakeAttemptBudget:
+    return FakeAttemptBudget(limit=10)

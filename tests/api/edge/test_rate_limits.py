@@ -1,5 +1,6 @@
 """Rate limits: per client, per target email for logins, shared through Redis, never a 500."""
 
+import logging
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -11,7 +12,7 @@ from flask.testing import FlaskClient
 
 from tests.conftest import REDIS_URL
 from tests.support import databases
-from tests.support.accounts import Account
+from tests.support.accounts import Account, Tokens
 
 LOGIN = "/api/v1/auth/login"
 
@@ -157,6 +158,41 @@ def test_the_stricter_limits_are_those_the_routes_declare(app: Flask) -> None:
     assert declared == {
         ("auth.Register", "POST", None, "2 per minute"),
         ("auth.Login", "POST", "login-ip", "5 per minute"),
-        ("auth.Login", "POST", "login-email", "3 per minute"),
         ("auth.Refresh", "POST", None, "60 per minute"),
+        ("users.UserById", "PATCH", "email-change", "2 per minute"),
     }
+
+
+def test_no_log_line_names_the_targeted_address(
+    client: FlaskClient, user: Account, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.DEBUG):
+        statuses = [post_login(client, user.email, "wrong", f"198.51.100.{n}").status_code for n in range(6)]
+    assert 429 in statuses
+    local_part = user.email.split("@")[0]
+    assert local_part not in caplog.text
+    assert all(local_part not in str(vars(record)) for record in caplog.records)
+
+
+def test_email_changes_are_limited_like_registrations(
+    client: FlaskClient, user: Account, user_tokens: Tokens
+) -> None:
+    """Each answer to a new email is an `email_taken` oracle: counted like registrations, per address."""
+    statuses = [
+        client.patch(
+            f"/api/v1/users/{user.id}",
+            json={"email": f"taken-{n}@example.com", "current_password": user.password},
+            headers=user_tokens.headers,
+            environ_base={"REMOTE_ADDR": "203.0.113.80"},
+        ).status_code
+        for n in range(3)
+    ]
+    assert statuses[:2] == [200, 200]
+    assert statuses[2] == 429
+    renamed = client.patch(
+        f"/api/v1/users/{user.id}",
+        json={"name": "Still Allowed"},
+        headers=user_tokens.headers,
+        environ_base={"REMOTE_ADDR": "203.0.113.80"},
+    )
+    assert renamed.status_code == 200

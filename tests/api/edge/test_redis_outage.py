@@ -73,7 +73,7 @@ def test_redis_outage_keeps_serving_and_throttling(
     client = limited.test_client()
     assert client.get("/ready").get_json()["checks"]["redis"] == "ok"
     assert _fail_login(client, user, 1) == 401
-    assert any(b"login-email" in key for key in redis_server.stored_keys())
+    assert any(b"password-attempts" in key for key in redis_server.stored_keys())
 
     redis_server.stop()
 

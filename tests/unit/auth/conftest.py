@@ -8,6 +8,7 @@ from app.auth.callers import load_caller
 from app.auth.service import AuthService
 from app.domain.principal import Principal
 from tests.fakes import (
+    FakeAttemptBudget,
     FakeClock,
     FakePasswordHasher,
     FakeSessionRepository,
@@ -36,6 +37,7 @@ def reuse_grace() -> timedelta:
 def service(
     uow: FakeUnitOfWork,
     hasher: FakePasswordHasher,
+    attempts: FakeAttemptBudget,
     issuer: FakeTokenIssuer,
     clock: FakeClock,
     refresh_ttl: timedelta,
@@ -44,6 +46,7 @@ def service(
     return AuthService(
         uow=uow,
         hasher=hasher,
+        attempts=attempts,
         issuer=issuer,
         refresh_ttl=refresh_ttl,
         reuse_grace=reuse_grace,

@@ -7,10 +7,12 @@ import pytest
 from app.auth.errors import AccountDisabled, InvalidCredentials, TokenExpired, TokenReused, TokenRevoked
 from app.auth.models import AuthSession
 from app.auth.service import AuthService, RefreshClaims
+from app.domain.attempts import TooManyAttempts
 from app.domain.principal import Principal
 from app.users.models import User
 from tests.fakes import (
     DEFAULT_PASSWORD,
+    FakeAttemptBudget,
     FakeClock,
     FakePasswordHasher,
     FakeSessionRepository,
@@ -498,3 +500,51 @@ def test_refresh_grace_covers_only_the_token_just_replaced(
     with pytest.raises(TokenReused):
         service.refresh(oldest)
     assert session_of(sessions, oldest).revoked_at is not None
+
+
+# the per-account attempt budget
+
+
+def test_login_spends_an_attempt_before_checking_and_keeps_it_on_failure(
+    service: AuthService, member: User, attempts: FakeAttemptBudget, hasher: FakePasswordHasher
+) -> None:
+    with pytest.raises(InvalidCredentials):
+        service.login(email=member.email, password="wrong-password")
+    assert attempts.spent == {member.email_normalized: 1}
+    assert len(hasher.verified) == 1
+
+
+def test_login_gives_the_attempt_back_for_the_right_password(
+    service: AuthService, member: User, attempts: FakeAttemptBudget
+) -> None:
+    service.login(email=member.email, password=DEFAULT_PASSWORD)
+    assert attempts.spent == {member.email_normalized: 0}
+
+
+def test_login_for_an_unknown_email_spends_the_same_attempt(
+    service: AuthService, attempts: FakeAttemptBudget
+) -> None:
+    with pytest.raises(InvalidCredentials):
+        service.login(email="  Nobody@Example.com ", password="wrong-password")
+    assert attempts.spent == {"nobody@example.com": 1}
+
+
+def test_login_past_the_budget_checks_no_password_at_all(
+    service: AuthService, member: User, attempts: FakeAttemptBudget, hasher: FakePasswordHasher
+) -> None:
+    for _ in range(attempts.limit):
+        with pytest.raises(InvalidCredentials):
+            service.login(email=member.email, password="wrong-password")
+    checked = len(hasher.verified)
+    with pytest.raises(TooManyAttempts) as refused:
+        service.login(email=member.email, password=DEFAULT_PASSWORD)
+    assert len(hasher.verified) == checked
+    assert refused.value.retry_after_seconds >= 1
+
+
+def test_a_disabled_account_with_the_right_password_gets_its_attempt_back(
+    service: AuthService, disabled: User, attempts: FakeAttemptBudget
+) -> None:
+    with pytest.raises(AccountDisabled):
+        service.login(email=disabled.email, password=DEFAULT_PASSWORD)
+    assert attempts.spent == {disabled.email_normalized: 0}

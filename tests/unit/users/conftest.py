@@ -3,6 +3,7 @@ import pytest
 from app.users.models import User
 from app.users.service import UserService
 from tests.fakes import (
+    FakeAttemptBudget,
     FakeClock,
     FakePasswordHasher,
     FakeUnitOfWork,
@@ -12,8 +13,10 @@ from tests.fakes import (
 
 
 @pytest.fixture
-def service(uow: FakeUnitOfWork, hasher: FakePasswordHasher, clock: FakeClock) -> UserService:
-    return UserService(uow=uow, hasher=hasher, clock=clock)
+def service(
+    uow: FakeUnitOfWork, hasher: FakePasswordHasher, attempts: FakeAttemptBudget, clock: FakeClock
+) -> UserService:
+    return UserService(uow=uow, hasher=hasher, attempts=attempts, clock=clock)
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ from datetime import timedelta
 
 import pytest
 
+from app.domain.attempts import TooManyAttempts
 from app.domain.errors import Forbidden, InvalidInput, PreconditionFailed
 from app.domain.pagination import Cursor
 from app.domain.versions import ExpectedVersion
@@ -13,6 +14,7 @@ from app.web import etags
 from tests.fakes import (
     DEFAULT_PASSWORD,
     START,
+    FakeAttemptBudget,
     FakeClock,
     FakePasswordHasher,
     FakeSessionRepository,
@@ -686,3 +688,48 @@ def test_seed_rejects_common_password(
         service.seed(count=3, password="password123")
     assert len(users) == 0
     assert hasher.hashed == []
+
+
+# current_password draws on the login's per-account budget
+
+
+def test_a_wrong_current_password_spends_the_accounts_attempt(
+    service: UserService, member: User, attempts: FakeAttemptBudget
+) -> None:
+    with pytest.raises(InvalidCurrentPassword):
+        service.update(
+            principal_of(member),
+            member.id,
+            UserChanges(values={"password": NEW_PASSWORD}, current_password="not-it-at-all"),
+        )
+    assert attempts.spent == {member.email_normalized: 1}
+
+
+def test_the_right_current_password_gives_its_attempt_back(
+    service: UserService, member: User, attempts: FakeAttemptBudget
+) -> None:
+    service.update(
+        principal_of(member),
+        member.id,
+        UserChanges(values={"password": NEW_PASSWORD}, current_password=DEFAULT_PASSWORD),
+    )
+    assert attempts.spent == {member.email_normalized: 0}
+
+
+def test_current_password_past_the_budget_is_refused_unchecked(
+    service: UserService,
+    member: User,
+    attempts: FakeAttemptBudget,
+    hasher: FakePasswordHasher,
+    uow: FakeUnitOfWork,
+) -> None:
+    attempts.spent[member.email_normalized] = attempts.limit
+    checked = len(hasher.verified)
+    with pytest.raises(TooManyAttempts):
+        service.update(
+            principal_of(member),
+            member.id,
+            UserChanges(values={"password": NEW_PASSWORD}, current_password=DEFAULT_PASSWORD),
+        )
+    assert len(hasher.verified) == checked
+    assert uow.commits == 0
