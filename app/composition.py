@@ -78,6 +78,7 @@ class Container:
             attempts=self.attempts,
             issuer=self.tokens,
             refresh_ttl=self.tokens.refresh_ttl,
+            session_lifetime=timedelta(seconds=self.settings.session_lifetime_seconds),
             reuse_grace=timedelta(seconds=self.settings.refresh_reuse_grace_seconds),
             clock=self.clock,
         )

@@ -71,6 +71,7 @@ class Settings:
     password_parallelism: int
     web_concurrency: int
     refresh_reuse_grace_seconds: int
+    session_lifetime_seconds: int
 
     @property
     def is_production(self) -> bool:
@@ -148,8 +149,9 @@ def load_settings(overrides: Mapping[str, Any] | None = None, *, instance_path: 
         "password_parallelism": env.int("PASSWORD_PARALLELISM", 1, validate=_POSITIVE),
         "web_concurrency": env.int("WEB_CONCURRENCY", default_workers(), validate=_POSITIVE),
         "refresh_reuse_grace_seconds": env.int(
-            "REFRESH_REUSE_GRACE_SECONDS", 0 if app_env == "test" else 2, validate=Range(min=0, max=60)
+            "REFRESH_REUSE_GRACE_SECONDS", 2, validate=Range(min=0, max=60)
         ),
+        "session_lifetime_seconds": env.int("SESSION_LIFETIME_SECONDS", 90 * 86400, validate=_POSITIVE),
     }
     try:
         env.seal()

@@ -21,7 +21,9 @@ from app.auth.models import AuthSession
 from app.auth.repository import SessionRepository
 from app.auth.service import AuthUnitOfWork, TokenIssuer, TokenPair
 from app.domain.attempts import AttemptBudget, TooManyAttempts
+from app.domain.clients import Client
 from app.domain.emails import normalize_email
+from app.domain.errors import PreconditionFailed
 from app.domain.pagination import Cursor
 from app.domain.passwords import PasswordHasher
 from app.domain.principal import Principal
@@ -31,6 +33,9 @@ from app.users.repository import UserRepository
 from app.users.service import UsersUnitOfWork
 
 START = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+# The client that logs in and refreshes in service tests, and another one holding a stolen token.
+CLIENT = Client(address="198.51.100.7", user_agent="KeelTest/1.0")
+THIEF = Client(address="203.0.113.66", user_agent="KeelTest/1.0")
 DEFAULT_PASSWORD = "Quiet-Harbour-Lantern-42"
 
 # The columns whose change makes SQLAlchemy issue an UPDATE, and so bump `version`.
@@ -110,6 +115,7 @@ class IssuedTokens:
     user_id: uuid.UUID
     session_id: uuid.UUID
     refresh_jti: str
+    refresh_ttl: timedelta
 
 
 class FakeTokenIssuer:
@@ -117,10 +123,21 @@ class FakeTokenIssuer:
         self.expires_in = expires_in
         self.issued: list[IssuedTokens] = []
 
-    def issue(self, *, user_id: uuid.UUID, session_id: uuid.UUID, refresh_jti: str) -> TokenPair:
-        self.issued.append(IssuedTokens(user_id=user_id, session_id=session_id, refresh_jti=refresh_jti))
+    def issue(
+        self, *, user_id: uuid.UUID, session_id: uuid.UUID, refresh_jti: str, refresh_ttl: timedelta
+    ) -> TokenPair:
+        self.issued.append(
+            IssuedTokens(
+                user_id=user_id, session_id=session_id, refresh_jti=refresh_jti, refresh_ttl=refresh_ttl
+            )
+        )
         n = len(self.issued)
-        return TokenPair(access_token=f"access-{n}", refresh_token=f"refresh-{n}", expires_in=self.expires_in)
+        return TokenPair(
+            access_token=f"access-{n}",
+            refresh_token=f"refresh-{n}",
+            expires_in=self.expires_in,
+            refresh_expires_in=int(refresh_ttl.total_seconds()),
+        )
 
 
 def _unique_violation(column: str) -> IntegrityError:
@@ -132,6 +149,8 @@ class FakeUserRepository:
         self._clock = clock or FakeClock()
         self._rows: dict[uuid.UUID, User] = {}
         self._flushed: dict[uuid.UUID, dict[str, Any]] = {}
+        # The version each row has "in the database"; another writer may move it (bump_stored_version).
+        self._versions: dict[uuid.UUID, int] = {}
         self.admin_count_locks: list[bool] = []
 
     def __len__(self) -> int:
@@ -149,39 +168,63 @@ class FakeUserRepository:
 
     def add(self, user: User) -> None:
         self._fill_defaults(user)
+        self._store_utc(user)
         if self._email_owner(user.email_normalized, other_than=None) is not None:
             raise EmailTaken()
         self._rows[user.id] = user
         self._flushed[user.id] = self._values(user)
+        self._versions[user.id] = user.version
         self.flush()
 
     def delete(self, user: User) -> None:
+        if self._versions[user.id] != user.version:
+            raise PreconditionFailed("The resource was changed by another request; read it again.")
         del self._rows[user.id]
         del self._flushed[user.id]
+        del self._versions[user.id]
 
     def flush(self) -> None:
-        """Persist changed rows: a duplicate email undoes the pending changes, like a rollback."""
+        """Persist changed rows, as the ORM's versioned UPDATE would: a row changed by another writer
+        since it was read, or a duplicate email, undoes the pending changes like a rollback."""
         changed = [u for u in self._rows.values() if self._values(u) != self._flushed[u.id]]
         for user in changed:
+            if self._versions[user.id] != user.version:
+                self._undo(changed)
+                raise PreconditionFailed("The resource was changed by another request; read it again.")
             if self._email_owner(user.email_normalized, other_than=user.id) is not None:
-                for pending in changed:
-                    for name, value in self._flushed[pending.id].items():
-                        setattr(pending, name, value)
+                self._undo(changed)
                 raise EmailTaken()
         for user in changed:
+            self._store_utc(user)
             user.version += 1
+            self._versions[user.id] = user.version
             self._flushed[user.id] = self._values(user)
 
-    def restore(self, rows: dict[uuid.UUID, dict[str, Any]]) -> None:
-        """Put the rows back as a rollback would: drop newer rows, reset the others' columns."""
+    def stored_version(self, user_id: uuid.UUID) -> int:
+        return self._versions[user_id]
+
+    def bump_stored_version(self, user_id: uuid.UUID) -> None:
+        """Another request updates the row behind this one's back."""
+        self._versions[user_id] += 1
+
+    def _undo(self, changed: list[User]) -> None:
+        for pending in changed:
+            for name, value in self._flushed[pending.id].items():
+                setattr(pending, name, value)
+
+    def restore(self, rows: dict[uuid.UUID, tuple[User, dict[str, Any]]]) -> None:
+        """Put the rows back as a rollback would: drop newer rows, bring back deleted ones, reset
+        every column."""
         for user_id in [key for key in self._rows if key not in rows]:
             del self._rows[user_id]
             del self._flushed[user_id]
-        for user_id, values in rows.items():
-            user = self._rows[user_id]
+            del self._versions[user_id]
+        for user_id, (user, values) in rows.items():
+            self._rows[user_id] = user
             for name, value in values.items():
                 setattr(user, name, value)
             self._flushed[user_id] = self._values(user)
+            self._versions[user_id] = user.version
 
     def count_active_admins(self, *, lock: bool = False) -> int:
         self.admin_count_locks.append(lock)
@@ -210,6 +253,13 @@ class FakeUserRepository:
         for user in users:
             self._rows[user.id] = user
             self._flushed[user.id] = self._values(user)
+            self._versions[user.id] = user.version
+
+    @staticmethod
+    def _store_utc(user: User) -> None:
+        """What the UTC column type does: every timestamp comes back aware and in UTC."""
+        user.created_at = user.created_at.astimezone(UTC)
+        user.updated_at = user.updated_at.astimezone(UTC)
 
     def _fill_defaults(self, user: User) -> None:
         """What the column defaults do on INSERT."""
@@ -269,7 +319,8 @@ class FakeSessionRepository:
         new_hash: str,
         now: datetime,
         expires_at: datetime,
-    ) -> bool:
+        client: Client,
+    ) -> datetime | None:
         session = self.get(session_id)
         if (
             session is None
@@ -277,12 +328,13 @@ class FakeSessionRepository:
             or session.revoked_at is not None
             or session.expires_at <= now
         ):
-            return False
+            return None
         session.previous_token_hash = session.refresh_token_hash
         session.refresh_token_hash = new_hash
         session.rotated_at = now
-        session.expires_at = expires_at
-        return True
+        session.expires_at = min(expires_at, session.ends_at)
+        session.client_address, session.user_agent = client.address, client.user_agent
+        return session.expires_at
 
     def purge(self, *, ended_before: datetime) -> int:
         ended = [
@@ -328,9 +380,14 @@ _SESSION_COLUMNS = (
     "previous_token_hash",
     "rotated_at",
     "expires_at",
+    "client_address",
+    "user_agent",
     "revoked_at",
     "revoked_reason",
 )
+
+
+_Snapshot = tuple[dict[uuid.UUID, tuple[User, dict[str, Any]]], dict[uuid.UUID, dict[str, Any]]]
 
 
 class FakeUnitOfWork:
@@ -343,7 +400,7 @@ class FakeUnitOfWork:
         self.commits = 0
         self.rollbacks = 0
         self._committed = False
-        self._snapshot: tuple[dict[uuid.UUID, dict[str, Any]], dict[uuid.UUID, dict[str, Any]]] = ({}, {})
+        self._snapshot: _Snapshot = ({}, {})
 
     def __enter__(self) -> Self:
         self._committed = False
@@ -364,8 +421,8 @@ class FakeUnitOfWork:
         self.commits += 1
         self._committed = True
 
-    def _take_snapshot(self) -> tuple[dict[uuid.UUID, dict[str, Any]], dict[uuid.UUID, dict[str, Any]]]:
-        users = {u.id: {**FakeUserRepository._values(u), "version": u.version} for u in self.users.all()}
+    def _take_snapshot(self) -> _Snapshot:
+        users = {u.id: (u, {**FakeUserRepository._values(u), "version": u.version}) for u in self.users.all()}
         sessions = {
             s.id: {name: getattr(s, name) for name in _SESSION_COLUMNS} for s in self.sessions._rows.values()
         }
@@ -412,6 +469,7 @@ def open_session(
     jti: str,
     now: datetime = START,
     ttl: timedelta = timedelta(days=30),
+    lifetime: timedelta = timedelta(days=90),
 ) -> AuthSession:
     """Store a live refresh session whose current token has the given jti."""
     session = AuthSession(
@@ -420,7 +478,10 @@ def open_session(
         refresh_token_hash=hashlib.sha256(jti.encode()).hexdigest(),
         created_at=now,
         rotated_at=now,
-        expires_at=now + ttl,
+        expires_at=min(now + ttl, now + lifetime),
+        ends_at=now + lifetime,
+        client_address=CLIENT.address,
+        user_agent=CLIENT.user_agent,
         revoked_at=None,
         revoked_reason=None,
     )

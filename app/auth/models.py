@@ -23,6 +23,12 @@ class AuthSession(Base):
     previous_token_hash: Mapped[str | None] = mapped_column(sa.String(64))
     created_at: Mapped[datetime]
     rotated_at: Mapped[datetime]
+    # When the current refresh token lapses unless rotated; never later than `ends_at`.
     expires_at: Mapped[datetime]
+    # The absolute end, fixed at login: rotation cannot carry a session past it.
+    ends_at: Mapped[datetime]
+    # The client that last logged in or rotated: a retry within the grace must come from it.
+    client_address: Mapped[str | None] = mapped_column(sa.String(45))
+    user_agent: Mapped[str | None] = mapped_column(sa.String(256))
     revoked_at: Mapped[datetime | None]
     revoked_reason: Mapped[str | None] = mapped_column(sa.String(32))

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.auth.models import AuthSession
+from app.domain.clients import Client
 from app.users.models import User
 
 CALLER_ROW = "keel.caller_row"
@@ -26,7 +27,8 @@ class SessionRepository(Protocol):
         new_hash: str,
         now: datetime,
         expires_at: datetime,
-    ) -> bool: ...
+        client: Client,
+    ) -> datetime | None: ...
     def revoke(self, session_id: uuid.UUID, *, reason: str, now: datetime) -> None: ...
     def revoke_all_for_user(
         self, user_id: uuid.UUID, *, except_session_id: uuid.UUID | None, reason: str, now: datetime
@@ -56,8 +58,10 @@ class SqlSessionRepository:
         new_hash: str,
         now: datetime,
         expires_at: datetime,
-    ) -> bool:
-        """Swap the token hash only if the presented token is still the current one."""
+        client: Client,
+    ) -> datetime | None:
+        """Swap the token hash only if the presented token is still the current one; return the new
+        expiry (`expires_at`, or the session's absolute end if that comes first), None if refused."""
         statement = (
             sa.update(AuthSession)
             .where(
@@ -70,11 +74,17 @@ class SqlSessionRepository:
                 previous_token_hash=AuthSession.refresh_token_hash,
                 refresh_token_hash=new_hash,
                 rotated_at=now,
-                expires_at=expires_at,
+                expires_at=sa.case(
+                    (AuthSession.ends_at < expires_at, AuthSession.ends_at),
+                    else_=sa.literal(expires_at, type_=AuthSession.expires_at.type),
+                ),
+                client_address=client.address,
+                user_agent=client.user_agent,
             )
+            .returning(AuthSession.expires_at)
             .execution_options(synchronize_session=False)
         )
-        return int(self._session.execute(statement).rowcount) == 1  # type: ignore[attr-defined]
+        return self._session.execute(statement).scalar_one_or_none()
 
     def revoke(self, session_id: uuid.UUID, *, reason: str, now: datetime) -> None:
         self._session.execute(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, after_this_request, url_for
+from flask import Response, after_this_request, request, url_for
 from flask.views import MethodView
 from flask_jwt_extended import get_jwt, set_refresh_cookies, unset_jwt_cookies
 
@@ -12,6 +12,7 @@ from app.auth.schemas import LoginSchema, RegisterSchema, TokenPairSchema
 from app.auth.service import TokenPair
 from app.auth.tokens import refresh_claims
 from app.composition import container
+from app.domain.clients import Client
 from app.users.models import User
 from app.users.schemas import UserSchema
 from app.users.service import NewUser
@@ -30,11 +31,14 @@ AUTH_PATH = f"{API_V1}/auth"
 blp = Blueprint("auth", __name__, url_prefix=AUTH_PATH, description="Registration, login and sessions")
 
 
+def _client() -> Client:
+    return Client.of(request.remote_addr, request.headers.get("User-Agent"))
+
+
 def _with_refresh_cookie(pair: TokenPair) -> TokenPair:
     @after_this_request
     def _set_cookie(response: Response) -> Response:
-        ttl = container().tokens.refresh_ttl
-        set_refresh_cookies(response, pair.refresh_token, max_age=int(ttl.total_seconds()))
+        set_refresh_cookies(response, pair.refresh_token, max_age=pair.refresh_expires_in)
         return response
 
     return pair
@@ -67,7 +71,7 @@ class Login(MethodView):
     @blp.alt_response(422, description="Invalid body")
     def post(self, body: dict[str, Any]) -> TokenPair:
         """Exchange credentials for an access and a refresh token."""
-        return _with_refresh_cookie(container().auth_service().login(**body))
+        return _with_refresh_cookie(container().auth_service().login(**body, client=_client()))
 
 
 @blp.route("/refresh")
@@ -79,7 +83,7 @@ class Refresh(MethodView):
     @blp.alt_response(401, description="Missing, invalid, expired, revoked or reused (`token_reused`) token")
     def post(self) -> TokenPair:
         """Rotate the refresh token: Bearer header, or cookie plus X-CSRF-TOKEN header."""
-        return _with_refresh_cookie(container().auth_service().refresh(refresh_claims(get_jwt())))
+        return _with_refresh_cookie(container().auth_service().refresh(refresh_claims(get_jwt()), _client()))
 
 
 @blp.route("/logout")

@@ -16,6 +16,7 @@ from app.auth.errors import AccountDisabled, InvalidCredentials, TokenExpired, T
 from app.auth.models import AuthSession
 from app.auth.repository import SessionRepository
 from app.domain.attempts import AttemptBudget
+from app.domain.clients import Client
 from app.domain.clock import utcnow
 from app.domain.passwords import PasswordHasher
 from app.domain.principal import Principal
@@ -28,6 +29,8 @@ class TokenPair:
     access_token: str
     refresh_token: str
     expires_in: int
+    # Seconds until the refresh token (and its session's current window) lapses: the cookie's Max-Age.
+    refresh_expires_in: int
     token_type: str = "Bearer"  # noqa: S105 - a scheme name, not a secret
 
 
@@ -49,7 +52,9 @@ class AuthUnitOfWork(UnitOfWork, Protocol):
 
 
 class TokenIssuer(Protocol):
-    def issue(self, *, user_id: uuid.UUID, session_id: uuid.UUID, refresh_jti: str) -> TokenPair: ...
+    def issue(
+        self, *, user_id: uuid.UUID, session_id: uuid.UUID, refresh_jti: str, refresh_ttl: timedelta
+    ) -> TokenPair: ...
 
 
 def token_hash(jti: str) -> str:
@@ -69,6 +74,7 @@ class AuthService:
         attempts: AttemptBudget,
         issuer: TokenIssuer,
         refresh_ttl: timedelta,
+        session_lifetime: timedelta,
         reuse_grace: timedelta = timedelta(0),
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
@@ -77,10 +83,11 @@ class AuthService:
         self._attempts = attempts
         self._issuer = issuer
         self._refresh_ttl = refresh_ttl
+        self._session_lifetime = session_lifetime
         self._reuse_grace = reuse_grace
         self._clock = clock
 
-    def login(self, *, email: str, password: str) -> TokenPair:
+    def login(self, *, email: str, password: str, client: Client) -> TokenPair:
         """Check the credentials and open a new session (a new refresh token family).
 
         The account's attempt is spent before anything is looked up, so a guess costs the same
@@ -101,42 +108,58 @@ class AuthService:
                 user.password_hash = self._hasher.hash(password)
             now = self._clock()
             jti = new_jti()
+            ends_at = now + self._session_lifetime
             session = AuthSession(
                 id=uuid7(),
                 user_id=user.id,
                 refresh_token_hash=token_hash(jti),
                 created_at=now,
                 rotated_at=now,
-                expires_at=now + self._refresh_ttl,
+                expires_at=min(now + self._refresh_ttl, ends_at),
+                ends_at=ends_at,
+                client_address=client.address,
+                user_agent=client.user_agent,
             )
             uow.sessions.add(session)
             uow.commit()
-        return self._issuer.issue(user_id=user.id, session_id=session.id, refresh_jti=jti)
+        return self._issuer.issue(
+            user_id=user.id, session_id=session.id, refresh_jti=jti, refresh_ttl=session.expires_at - now
+        )
 
-    def refresh(self, claims: RefreshClaims) -> TokenPair:
-        """Rotate the session's refresh token; a token already rotated revokes the whole family."""
+    def refresh(self, claims: RefreshClaims, client: Client) -> TokenPair:
+        """Rotate the session's refresh token; a token already rotated revokes the whole family.
+
+        The one exception is the token just rotated, presented again within the grace by the same
+        client (address and User-Agent) that rotated it: a retry or a second tab, refused without
+        harm. Presented by anyone else, it is a thief's replay or a thief's rotation, and the family
+        goes.
+        """
         now = self._clock()
         jti = new_jti()
         presented = token_hash(claims.jti)
         with self._uow as uow:
-            rotated = uow.sessions.rotate(
+            expires_at = uow.sessions.rotate(
                 claims.session_id,
                 presented_hash=presented,
                 new_hash=token_hash(jti),
                 now=now,
                 expires_at=now + self._refresh_ttl,
+                client=client,
             )
-            if rotated:
+            if expires_at is not None:
                 uow.commit()
                 return self._issuer.issue(
-                    user_id=claims.user_id, session_id=claims.session_id, refresh_jti=jti
+                    user_id=claims.user_id,
+                    session_id=claims.session_id,
+                    refresh_jti=jti,
+                    refresh_ttl=expires_at - now,
                 )
             session = uow.sessions.get(claims.session_id)
             if session is None or session.revoked_at is not None:
                 raise TokenRevoked()
             if session.expires_at <= now:
                 raise TokenExpired()
-            if self._is_concurrent_retry(session, presented, now):
+            if self._is_concurrent_retry(session, presented, now, client):
                 # The same client refreshing twice at once (two tabs, a retry): the winner's new tokens
                 # stay valid and this request is simply refused.
                 raise TokenRevoked("This refresh token was just rotated; use the newest one.")
@@ -158,5 +181,11 @@ class AuthService:
             uow.commit()
         return purged
 
-    def _is_concurrent_retry(self, session: AuthSession, presented_hash: str, now: datetime) -> bool:
-        return session.previous_token_hash == presented_hash and now - session.rotated_at < self._reuse_grace
+    def _is_concurrent_retry(
+        self, session: AuthSession, presented_hash: str, now: datetime, client: Client
+    ) -> bool:
+        return (
+            session.previous_token_hash == presented_hash
+            and now - session.rotated_at < self._reuse_grace
+            and (session.client_address, session.user_agent) == (client.address, client.user_agent)
+        )

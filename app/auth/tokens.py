@@ -20,7 +20,10 @@ class JwtTokenIssuer:
         self.access_ttl = access_ttl
         self.refresh_ttl = refresh_ttl
 
-    def issue(self, *, user_id: uuid.UUID, session_id: uuid.UUID, refresh_jti: str) -> TokenPair:
+    def issue(
+        self, *, user_id: uuid.UUID, session_id: uuid.UUID, refresh_jti: str, refresh_ttl: timedelta
+    ) -> TokenPair:
+        """`refresh_ttl` is the session's: never past its absolute end, so the token says when it ends."""
         claims = {"sid": str(session_id)}
         access = create_access_token(
             identity=str(user_id), additional_claims=claims, expires_delta=self.access_ttl
@@ -28,10 +31,13 @@ class JwtTokenIssuer:
         refresh = create_refresh_token(
             identity=str(user_id),
             additional_claims={**claims, "jti": refresh_jti},
-            expires_delta=self.refresh_ttl,
+            expires_delta=refresh_ttl,
         )
         return TokenPair(
-            access_token=access, refresh_token=refresh, expires_in=int(self.access_ttl.total_seconds())
+            access_token=access,
+            refresh_token=refresh,
+            expires_in=int(self.access_ttl.total_seconds()),
+            refresh_expires_in=int(refresh_ttl.total_seconds()),
         )
 
 

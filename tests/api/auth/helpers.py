@@ -52,14 +52,14 @@ def assert_problem(response: TestResponse, status: int, code: str) -> dict[str, 
     return dict(body)
 
 
-def assert_unauthorized(response: TestResponse, code: str | None = None) -> dict[str, Any]:
-    """A 401 problem with the Bearer challenge; with `code`, that exact reason."""
+def assert_unauthorized(response: TestResponse, code: str) -> dict[str, Any]:
+    """A 401 problem with the Bearer challenge and exactly the reason `code`."""
     body = response.get_json()
     assert response.status_code == 401, body
     assert response.content_type == PROBLEM
     assert response.headers.get("WWW-Authenticate") == "Bearer"
     assert "msg" not in body
-    return assert_problem(response, 401, code or body["code"])
+    return assert_problem(response, 401, code)
 
 
 def assert_validation_error(response: TestResponse, *fields: str) -> dict[str, Any]:

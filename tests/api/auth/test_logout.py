@@ -28,12 +28,12 @@ def test_logout_returns_204_with_no_body(client: FlaskClient, user_tokens: Token
 def test_logout_revokes_the_access_token_at_once(client: FlaskClient, user_tokens: Tokens) -> None:
     assert client.get(ME, headers=user_tokens.headers).status_code == 200
     assert client.post(LOGOUT, headers=user_tokens.headers).status_code == 204
-    assert_unauthorized(client.get(ME, headers=user_tokens.headers))
+    assert_unauthorized(client.get(ME, headers=user_tokens.headers), "token_revoked")
 
 
 def test_logout_revokes_the_sessions_refresh_token(client: FlaskClient, user_tokens: Tokens) -> None:
     assert client.post(LOGOUT, headers=user_tokens.headers).status_code == 204
-    assert_unauthorized(client.post(REFRESH, headers=user_tokens.refresh_headers))
+    assert_unauthorized(client.post(REFRESH, headers=user_tokens.refresh_headers), "token_revoked")
 
 
 def test_logout_revokes_access_tokens_issued_by_rotation_in_the_same_session(
@@ -41,13 +41,13 @@ def test_logout_revokes_access_tokens_issued_by_rotation_in_the_same_session(
 ) -> None:
     rotated = client.post(REFRESH, headers=user_tokens.refresh_headers).get_json()
     assert client.post(LOGOUT, headers=bearer(rotated["access_token"])).status_code == 204
-    assert_unauthorized(client.get(ME, headers=user_tokens.headers))
-    assert_unauthorized(client.post(REFRESH, headers=bearer(rotated["refresh_token"])))
+    assert_unauthorized(client.get(ME, headers=user_tokens.headers), "token_revoked")
+    assert_unauthorized(client.post(REFRESH, headers=bearer(rotated["refresh_token"])), "token_revoked")
 
 
 def test_logout_twice_with_the_same_token_is_401(client: FlaskClient, user_tokens: Tokens) -> None:
     assert client.post(LOGOUT, headers=user_tokens.headers).status_code == 204
-    assert_unauthorized(client.post(LOGOUT, headers=user_tokens.headers))
+    assert_unauthorized(client.post(LOGOUT, headers=user_tokens.headers), "token_revoked")
 
 
 def test_logout_leaves_another_session_of_the_same_user_working(
@@ -67,7 +67,7 @@ def test_logout_leaves_other_users_alone(
 
 
 def test_logout_is_401_when_given_a_refresh_token(client: FlaskClient, user_tokens: Tokens) -> None:
-    assert_unauthorized(client.post(LOGOUT, headers=user_tokens.refresh_headers))
+    assert_unauthorized(client.post(LOGOUT, headers=user_tokens.refresh_headers), "unauthorized")
 
 
 def test_logout_refresh_token_attempt_ends_nothing(client: FlaskClient, user_tokens: Tokens) -> None:
@@ -83,7 +83,7 @@ def test_logout_ignores_the_refresh_cookie_as_credentials(fresh_client: FlaskCli
     login(fresh_client, user)
     csrf = fresh_client.get_cookie(CSRF_COOKIE)
     assert csrf is not None
-    assert_unauthorized(fresh_client.post(LOGOUT, headers={"X-CSRF-TOKEN": csrf.value}))
+    assert_unauthorized(fresh_client.post(LOGOUT, headers={"X-CSRF-TOKEN": csrf.value}), "unauthorized")
 
 
 def test_logout_clears_the_refresh_cookies(fresh_client: FlaskClient, user: Account) -> None:

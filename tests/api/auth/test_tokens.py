@@ -74,7 +74,7 @@ def test_tokens_alg_none_with_trailing_dot_and_admin_role_is_401(
     client: FlaskClient, admin_tokens: Tokens
 ) -> None:
     token = unsigned(admin_tokens.access_token).rstrip(".") + "."
-    assert_unauthorized(client.get(USERS, headers=bearer(token)))
+    assert_unauthorized(client.get(USERS, headers=bearer(token)), "unauthorized")
 
 
 def test_tokens_other_hmac_algorithm_is_401(app: Flask, client: FlaskClient, user_tokens: Tokens) -> None:
@@ -82,7 +82,7 @@ def test_tokens_other_hmac_algorithm_is_401(app: Flask, client: FlaskClient, use
         # PyJWT would rather have a longer key for HS512; the server must refuse the algorithm anyway.
         warnings.simplefilter("ignore", InsecureKeyLengthWarning)
         token = resign(app, user_tokens.access_token, algorithm="HS512")
-    assert_unauthorized(client.get(ME, headers=bearer(token)))
+    assert_unauthorized(client.get(ME, headers=bearer(token)), "unauthorized")
 
 
 @pytest.mark.parametrize("claim", ["sub", "sid", "jti", "type", "exp", "iat"])
@@ -90,7 +90,7 @@ def test_tokens_correctly_signed_access_token_missing_a_claim_is_401(
     app: Flask, client: FlaskClient, user_tokens: Tokens, claim: str
 ) -> None:
     token = resign(app, user_tokens.access_token, drop=[claim])
-    assert_unauthorized(client.get(ME, headers=bearer(token)))
+    assert_unauthorized(client.get(ME, headers=bearer(token)), "unauthorized")
 
 
 @pytest.mark.parametrize("claim", ["sub", "sid", "jti", "type", "exp", "iat"])
@@ -98,7 +98,7 @@ def test_tokens_correctly_signed_refresh_token_missing_a_claim_is_401(
     app: Flask, fresh_client: FlaskClient, user_tokens: Tokens, claim: str
 ) -> None:
     token = resign(app, user_tokens.refresh_token, drop=[claim])
-    assert_unauthorized(fresh_client.post(REFRESH, headers=bearer(token)))
+    assert_unauthorized(fresh_client.post(REFRESH, headers=bearer(token)), "unauthorized")
 
 
 @pytest.mark.parametrize(
@@ -119,14 +119,14 @@ def test_tokens_correctly_signed_access_token_with_malformed_claim_is_401(
     app: Flask, client: FlaskClient, user_tokens: Tokens, claim: str, value: object
 ) -> None:
     token = resign(app, user_tokens.access_token, **{claim: value})
-    assert_unauthorized(client.get(ME, headers=bearer(token)))
+    assert_unauthorized(client.get(ME, headers=bearer(token)), "unauthorized")
 
 
 def test_tokens_correctly_signed_access_token_for_an_unknown_session_is_401(
     app: Flask, client: FlaskClient, user_tokens: Tokens
 ) -> None:
     token = resign(app, user_tokens.access_token, sid=str(uuid.uuid4()))
-    assert_unauthorized(client.get(ME, headers=bearer(token)))
+    assert_unauthorized(client.get(ME, headers=bearer(token)), "token_revoked")
 
 
 def test_tokens_correctly_signed_access_token_naming_another_users_session_is_401(
@@ -134,7 +134,7 @@ def test_tokens_correctly_signed_access_token_naming_another_users_session_is_40
 ) -> None:
     # The user's session id under the admin's identity: a session proves only its own user.
     token = resign(app, user_tokens.access_token, sub=str(admin.id))
-    assert_unauthorized(client.get(USERS, headers=bearer(token)))
+    assert_unauthorized(client.get(USERS, headers=bearer(token)), "token_revoked")
 
 
 def test_tokens_role_claim_grants_nothing(app: Flask, client: FlaskClient, user_tokens: Tokens) -> None:
@@ -144,7 +144,7 @@ def test_tokens_role_claim_grants_nothing(app: Flask, client: FlaskClient, user_
 
 
 def test_tokens_refresh_token_used_as_access_token_is_401(client: FlaskClient, user_tokens: Tokens) -> None:
-    assert_unauthorized(client.get(ME, headers=user_tokens.refresh_headers))
+    assert_unauthorized(client.get(ME, headers=user_tokens.refresh_headers), "unauthorized")
 
 
 @pytest.mark.parametrize(
@@ -162,7 +162,7 @@ def test_tokens_refresh_token_used_as_access_token_is_401(client: FlaskClient, u
     ],
 )
 def test_tokens_malformed_authorization_header_is_401(fresh_client: FlaskClient, authorization: str) -> None:
-    assert_unauthorized(fresh_client.get(ME, headers={"Authorization": authorization}))
+    assert_unauthorized(fresh_client.get(ME, headers={"Authorization": authorization}), "unauthorized")
 
 
 def test_tokens_missing_authorization_header_is_401_unauthorized(fresh_client: FlaskClient) -> None:
@@ -173,7 +173,7 @@ def test_tokens_access_token_in_a_cookie_is_not_accepted(
     fresh_client: FlaskClient, user_tokens: Tokens
 ) -> None:
     fresh_client.set_cookie("access_token_cookie", user_tokens.access_token)
-    assert_unauthorized(fresh_client.get(ME))
+    assert_unauthorized(fresh_client.get(ME), "unauthorized")
 
 
 @pytest.mark.parametrize(("method", "path"), [("get", ME), ("get", USERS), ("post", LOGOUT)])
@@ -189,7 +189,7 @@ def test_tokens_every_guarded_route_answers_401_problem_never_msg_or_422(
     ]
     for headers in attempts:
         response = getattr(fresh_client, method)(path, headers=headers)
-        assert_unauthorized(response)
+        assert_unauthorized(response, "unauthorized")
 
 
 def test_tokens_of_a_disabled_user_are_401_at_once(
@@ -198,8 +198,8 @@ def test_tokens_of_a_disabled_user_are_401_at_once(
     assert client.get(ME, headers=user_tokens.headers).status_code == 200
     response = client.patch(user_url(user.id), json={"is_active": False}, headers=admin_tokens.headers)
     assert response.status_code == 200, response.get_json()
-    assert_unauthorized(client.get(ME, headers=user_tokens.headers))
-    assert_unauthorized(client.post(REFRESH, headers=user_tokens.refresh_headers))
+    assert_unauthorized(client.get(ME, headers=user_tokens.headers), "token_revoked")
+    assert_unauthorized(client.post(REFRESH, headers=user_tokens.refresh_headers), "token_revoked")
 
 
 def test_tokens_of_a_re_enabled_user_stay_revoked(
@@ -208,7 +208,7 @@ def test_tokens_of_a_re_enabled_user_stay_revoked(
     for active in (False, True):
         response = client.patch(user_url(user.id), json={"is_active": active}, headers=admin_tokens.headers)
         assert response.status_code == 200, response.get_json()
-    assert_unauthorized(client.get(ME, headers=user_tokens.headers))
+    assert_unauthorized(client.get(ME, headers=user_tokens.headers), "token_revoked")
     assert login(client, user).access_token
 
 
@@ -216,8 +216,8 @@ def test_tokens_of_a_user_deleted_by_an_admin_are_401_at_once(
     client: FlaskClient, user: Account, user_tokens: Tokens, admin_tokens: Tokens
 ) -> None:
     assert client.delete(user_url(user.id), headers=admin_tokens.headers).status_code == 204
-    assert_unauthorized(client.get(ME, headers=user_tokens.headers))
-    assert_unauthorized(client.post(REFRESH, headers=user_tokens.refresh_headers))
+    assert_unauthorized(client.get(ME, headers=user_tokens.headers), "token_revoked")
+    assert_unauthorized(client.post(REFRESH, headers=user_tokens.refresh_headers), "token_revoked")
 
 
 def test_tokens_of_a_user_who_deleted_themself_are_401_at_once(
@@ -225,8 +225,8 @@ def test_tokens_of_a_user_who_deleted_themself_are_401_at_once(
 ) -> None:
     other = second_session(app, user)
     assert client.delete(user_url(user.id), headers=user_tokens.headers).status_code == 204
-    assert_unauthorized(client.get(ME, headers=user_tokens.headers))
-    assert_unauthorized(client.get(ME, headers=other.headers))
+    assert_unauthorized(client.get(ME, headers=user_tokens.headers), "token_revoked")
+    assert_unauthorized(client.get(ME, headers=other.headers), "token_revoked")
 
 
 def change_password(client: FlaskClient, user: Account, tokens: Tokens) -> None:
@@ -240,7 +240,7 @@ def test_tokens_password_change_revokes_other_sessions_access_tokens(
 ) -> None:
     other = second_session(app, user)
     change_password(client, user, user_tokens)
-    assert_unauthorized(client.get(ME, headers=other.headers))
+    assert_unauthorized(client.get(ME, headers=other.headers), "token_revoked")
 
 
 def test_tokens_password_change_revokes_other_sessions_refresh_tokens(
@@ -248,7 +248,7 @@ def test_tokens_password_change_revokes_other_sessions_refresh_tokens(
 ) -> None:
     other = second_session(app, user)
     change_password(client, user, user_tokens)
-    assert_unauthorized(client.post(REFRESH, headers=other.refresh_headers))
+    assert_unauthorized(client.post(REFRESH, headers=other.refresh_headers), "token_revoked")
 
 
 def test_tokens_password_change_keeps_the_current_session_working(

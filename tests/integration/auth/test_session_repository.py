@@ -1,4 +1,5 @@
-"""SqlSessionRepository on real databases: conditional rotation, revocation, the per-request join."""
+"""The session repository contract, on SQLite, PostgreSQL and the fake: conditional rotation within the
+session's absolute end, revocation, the per-request join, the cascade."""
 
 from __future__ import annotations
 
@@ -6,42 +7,45 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from app.auth.models import AuthSession
-from app.auth.repository import SqlSessionRepository
+from app.auth.repository import SessionRepository
+from app.domain.clients import Client
 from app.users.models import User
-from app.users.repository import SqlUserRepository
+from app.users.repository import UserRepository
+from tests.contracts import Store
 from tests.integration.users.factories import new_user
 
 NOW = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
 TTL = timedelta(days=30)
+LIFETIME = timedelta(days=90)
+CLIENT = Client(address="198.51.100.7", user_agent="KeelTest/1.0")
 
 
 @pytest.fixture
-def users(session: Session) -> SqlUserRepository:
-    return SqlUserRepository(session)
+def users(store: Store) -> UserRepository:
+    return store.users
 
 
 @pytest.fixture
-def sessions(session: Session) -> SqlSessionRepository:
-    return SqlSessionRepository(session)
+def sessions(store: Store) -> SessionRepository:
+    return store.sessions
 
 
 @pytest.fixture
-def owner(users: SqlUserRepository) -> User:
+def owner(users: UserRepository) -> User:
     user = new_user()
     users.add(user)
     return user
 
 
 def open_session(
-    sessions: SqlSessionRepository,
+    sessions: SessionRepository,
     user: User,
     *,
     token_hash: str | None = None,
     expires_at: datetime | None = None,
+    ends_at: datetime | None = None,
 ) -> AuthSession:
     auth_session = AuthSession(
         id=uuid.uuid4(),
@@ -50,32 +54,37 @@ def open_session(
         created_at=NOW,
         rotated_at=NOW,
         expires_at=expires_at or NOW + TTL,
+        ends_at=ends_at or NOW + LIFETIME,
+        client_address=CLIENT.address,
+        user_agent=CLIENT.user_agent,
     )
     sessions.add(auth_session)
     return auth_session
 
 
-def reloaded(session: Session, auth_session: AuthSession) -> AuthSession:
-    """The row as stored: the repository writes with Core UPDATEs that bypass loaded objects."""
-    session.expire_all()
-    fresh = session.get(AuthSession, auth_session.id)
-    assert fresh is not None
-    return fresh
-
-
 def rotate(
-    sessions: SqlSessionRepository, auth_session: AuthSession, presented: str, *, now: datetime = NOW
+    sessions: SessionRepository,
+    auth_session: AuthSession,
+    presented: str,
+    *,
+    now: datetime = NOW,
+    client: Client = CLIENT,
 ) -> bool:
-    return sessions.rotate(
-        auth_session.id, presented_hash=presented, new_hash="new-" + presented, now=now, expires_at=now + TTL
+    return None is not sessions.rotate(
+        auth_session.id,
+        presented_hash=presented,
+        new_hash="new-" + presented,
+        now=now,
+        expires_at=now + TTL,
+        client=client,
     )
 
 
 def test_session_repository_get_returns_the_added_session(
-    session: Session, sessions: SqlSessionRepository, owner: User
+    store: Store, sessions: SessionRepository, owner: User
 ) -> None:
     opened = open_session(sessions, owner, token_hash="h1")
-    session.expunge_all()
+    store.forget()
 
     found = sessions.get(opened.id)
 
@@ -84,21 +93,21 @@ def test_session_repository_get_returns_the_added_session(
 
 
 def test_session_repository_rotate_succeeds_with_the_current_hash(
-    session: Session, sessions: SqlSessionRepository, owner: User
+    store: Store, sessions: SessionRepository, owner: User
 ) -> None:
     opened = open_session(sessions, owner, token_hash="current")
     later = NOW + timedelta(minutes=5)
 
     assert rotate(sessions, opened, "current", now=later) is True
 
-    stored = reloaded(session, opened)
+    stored = store.reload(opened)
     assert stored.refresh_token_hash == "new-current"
     assert stored.rotated_at == later
     assert stored.expires_at == later + TTL
 
 
 def test_session_repository_rotate_fails_with_a_hash_already_rotated(
-    sessions: SqlSessionRepository, owner: User
+    sessions: SessionRepository, owner: User
 ) -> None:
     opened = open_session(sessions, owner, token_hash="first")
     assert rotate(sessions, opened, "first") is True
@@ -107,15 +116,15 @@ def test_session_repository_rotate_fails_with_a_hash_already_rotated(
 
 
 def test_session_repository_rotate_fails_with_a_wrong_hash_and_changes_nothing(
-    session: Session, sessions: SqlSessionRepository, owner: User
+    store: Store, sessions: SessionRepository, owner: User
 ) -> None:
     opened = open_session(sessions, owner, token_hash="right")
 
     assert rotate(sessions, opened, "wrong") is False
-    assert reloaded(session, opened).refresh_token_hash == "right"
+    assert store.reload(opened).refresh_token_hash == "right"
 
 
-def test_session_repository_rotate_fails_after_revoke(sessions: SqlSessionRepository, owner: User) -> None:
+def test_session_repository_rotate_fails_after_revoke(sessions: SessionRepository, owner: User) -> None:
     opened = open_session(sessions, owner, token_hash="current")
     sessions.revoke(opened.id, reason="logout", now=NOW)
 
@@ -126,7 +135,7 @@ def test_session_repository_rotate_fails_after_revoke(sessions: SqlSessionReposi
     "after_expiry", [timedelta(0), timedelta(seconds=1)], ids=["at-expiry", "past-expiry"]
 )
 def test_session_repository_rotate_fails_once_expired(
-    sessions: SqlSessionRepository, owner: User, after_expiry: timedelta
+    sessions: SessionRepository, owner: User, after_expiry: timedelta
 ) -> None:
     expires_at = NOW + timedelta(hours=1)
     opened = open_session(sessions, owner, token_hash="current", expires_at=expires_at)
@@ -134,37 +143,37 @@ def test_session_repository_rotate_fails_once_expired(
     assert rotate(sessions, opened, "current", now=expires_at + after_expiry) is False
 
 
-def test_session_repository_rotate_fails_for_an_unknown_session(sessions: SqlSessionRepository) -> None:
+def test_session_repository_rotate_fails_for_an_unknown_session(sessions: SessionRepository) -> None:
     ghost = AuthSession(id=uuid.uuid4())
 
     assert rotate(sessions, ghost, "anything") is False
 
 
 def test_session_repository_revoke_records_time_and_reason(
-    session: Session, sessions: SqlSessionRepository, owner: User
+    store: Store, sessions: SessionRepository, owner: User
 ) -> None:
     opened = open_session(sessions, owner)
 
     sessions.revoke(opened.id, reason="logout", now=NOW)
 
-    stored = reloaded(session, opened)
+    stored = store.reload(opened)
     assert (stored.revoked_at, stored.revoked_reason) == (NOW, "logout")
 
 
 def test_session_repository_revoke_keeps_the_first_revocation(
-    session: Session, sessions: SqlSessionRepository, owner: User
+    store: Store, sessions: SessionRepository, owner: User
 ) -> None:
     opened = open_session(sessions, owner)
     sessions.revoke(opened.id, reason="logout", now=NOW)
 
     sessions.revoke(opened.id, reason="reuse_detected", now=NOW + timedelta(hours=1))
 
-    stored = reloaded(session, opened)
+    stored = store.reload(opened)
     assert (stored.revoked_at, stored.revoked_reason) == (NOW, "logout")
 
 
 def test_session_repository_revoke_all_for_user_revokes_every_live_session(
-    session: Session, sessions: SqlSessionRepository, owner: User
+    store: Store, sessions: SessionRepository, owner: User
 ) -> None:
     opened = [open_session(sessions, owner) for _ in range(3)]
 
@@ -173,11 +182,11 @@ def test_session_repository_revoke_all_for_user_revokes_every_live_session(
     )
 
     assert count == 3
-    assert all(reloaded(session, s).revoked_reason == "credentials_changed" for s in opened)
+    assert all(store.reload(s).revoked_reason == "credentials_changed" for s in opened)
 
 
 def test_session_repository_revoke_all_for_user_spares_the_excepted_session(
-    session: Session, sessions: SqlSessionRepository, owner: User
+    store: Store, sessions: SessionRepository, owner: User
 ) -> None:
     kept, *others = [open_session(sessions, owner) for _ in range(3)]
 
@@ -186,12 +195,12 @@ def test_session_repository_revoke_all_for_user_spares_the_excepted_session(
     )
 
     assert count == 2
-    assert reloaded(session, kept).revoked_at is None
-    assert all(reloaded(session, s).revoked_at == NOW for s in others)
+    assert store.reload(kept).revoked_at is None
+    assert all(store.reload(s).revoked_at == NOW for s in others)
 
 
 def test_session_repository_revoke_all_for_user_leaves_other_users_alone(
-    session: Session, users: SqlUserRepository, sessions: SqlSessionRepository, owner: User
+    store: Store, users: UserRepository, sessions: SessionRepository, owner: User
 ) -> None:
     stranger = new_user()
     users.add(stranger)
@@ -200,11 +209,11 @@ def test_session_repository_revoke_all_for_user_leaves_other_users_alone(
 
     sessions.revoke_all_for_user(owner.id, except_session_id=None, reason="credentials_changed", now=NOW)
 
-    assert reloaded(session, theirs).revoked_at is None
+    assert store.reload(theirs).revoked_at is None
 
 
 def test_session_repository_revoke_all_for_user_counts_only_sessions_it_revoked(
-    session: Session, sessions: SqlSessionRepository, owner: User
+    store: Store, sessions: SessionRepository, owner: User
 ) -> None:
     earlier = open_session(sessions, owner)
     sessions.revoke(earlier.id, reason="logout", now=NOW)
@@ -215,11 +224,11 @@ def test_session_repository_revoke_all_for_user_counts_only_sessions_it_revoked(
     )
 
     assert count == 1
-    assert reloaded(session, earlier).revoked_reason == "logout"
+    assert store.reload(earlier).revoked_reason == "logout"
 
 
 def test_session_repository_find_active_user_returns_the_user_of_a_live_session(
-    sessions: SqlSessionRepository, owner: User
+    sessions: SessionRepository, owner: User
 ) -> None:
     opened = open_session(sessions, owner)
 
@@ -230,7 +239,7 @@ def test_session_repository_find_active_user_returns_the_user_of_a_live_session(
 
 
 def test_session_repository_find_active_user_is_none_for_a_revoked_session(
-    sessions: SqlSessionRepository, owner: User
+    sessions: SessionRepository, owner: User
 ) -> None:
     opened = open_session(sessions, owner)
     sessions.revoke(opened.id, reason="logout", now=NOW)
@@ -239,7 +248,7 @@ def test_session_repository_find_active_user_is_none_for_a_revoked_session(
 
 
 def test_session_repository_find_active_user_is_none_for_an_expired_session(
-    sessions: SqlSessionRepository, owner: User
+    sessions: SessionRepository, owner: User
 ) -> None:
     opened = open_session(sessions, owner, expires_at=NOW)
 
@@ -247,16 +256,16 @@ def test_session_repository_find_active_user_is_none_for_an_expired_session(
 
 
 def test_session_repository_find_active_user_is_none_for_an_inactive_user(
-    session: Session, sessions: SqlSessionRepository, owner: User
+    store: Store, sessions: SessionRepository, owner: User
 ) -> None:
     opened = open_session(sessions, owner)
-    session.execute(sa.update(User).where(User.id == owner.id).values(is_active=False))
+    store.deactivate(owner)
 
     assert sessions.find_active_user(user_id=owner.id, session_id=opened.id, now=NOW) is None
 
 
 def test_session_repository_find_active_user_is_none_for_another_users_session(
-    users: SqlUserRepository, sessions: SqlSessionRepository, owner: User
+    users: UserRepository, sessions: SessionRepository, owner: User
 ) -> None:
     stranger = new_user()
     users.add(stranger)
@@ -266,7 +275,7 @@ def test_session_repository_find_active_user_is_none_for_another_users_session(
 
 
 def test_session_repository_find_active_user_is_none_for_an_unknown_session(
-    sessions: SqlSessionRepository, owner: User
+    sessions: SessionRepository, owner: User
 ) -> None:
     open_session(sessions, owner)
 
@@ -274,16 +283,49 @@ def test_session_repository_find_active_user_is_none_for_an_unknown_session(
 
 
 def test_session_repository_sessions_are_deleted_with_their_user(
-    session: Session, users: SqlUserRepository, sessions: SqlSessionRepository, owner: User
+    store: Store, users: UserRepository, sessions: SessionRepository, owner: User
 ) -> None:
     opened = [open_session(sessions, owner).id for _ in range(2)]
-    session.expunge_all()
+    store.forget()
     stored_owner = users.get(owner.id)
     assert stored_owner is not None
 
     users.delete(stored_owner)
 
-    remaining = session.scalar(
-        sa.select(sa.func.count()).select_from(AuthSession).where(AuthSession.id.in_(opened))
+    assert store.count_sessions(opened) == 0
+
+
+def test_session_repository_rotate_never_extends_past_the_absolute_end(
+    store: Store, sessions: SessionRepository, owner: User
+) -> None:
+    opened = open_session(sessions, owner, token_hash="current", ends_at=NOW + timedelta(days=10))
+
+    assert rotate(sessions, opened, "current", now=NOW + timedelta(days=1)) is True
+
+    assert store.reload(opened).expires_at == NOW + timedelta(days=10)
+
+
+def test_session_repository_rotate_records_the_rotating_client(
+    store: Store, sessions: SessionRepository, owner: User
+) -> None:
+    opened = open_session(sessions, owner, token_hash="current")
+    other = Client(address="203.0.113.9", user_agent="Other/2.0")
+
+    assert rotate(sessions, opened, "current", client=other) is True
+
+    stored = store.reload(opened)
+    assert (stored.client_address, stored.user_agent) == (other.address, other.user_agent)
+    assert stored.previous_token_hash == "current"
+
+
+def test_session_repository_rotate_returns_the_new_expiry(
+    store: Store, sessions: SessionRepository, owner: User
+) -> None:
+    opened = open_session(sessions, owner, token_hash="current", ends_at=NOW + timedelta(days=10))
+    later = NOW + timedelta(days=1)
+
+    returned = sessions.rotate(
+        opened.id, presented_hash="current", new_hash="next", now=later, expires_at=later + TTL, client=CLIENT
     )
-    assert remaining == 0
+
+    assert returned == NOW + timedelta(days=10) == store.reload(opened).expires_at

@@ -109,6 +109,7 @@ def test_a_session_revoked_in_a_failed_block_stays_live(uow: Any) -> None:
         created_at=now,
         rotated_at=now,
         expires_at=now + timedelta(days=1),
+        ends_at=now + timedelta(days=90),
     )
     with uow:
         uow.users.add(user)

@@ -29,8 +29,13 @@ def issuer() -> FakeTokenIssuer:
 
 @pytest.fixture
 def reuse_grace() -> timedelta:
-    """No grace by default; grace tests parametrise this fixture."""
-    return timedelta(0)
+    """The production default; tests of other windows parametrise this fixture."""
+    return timedelta(seconds=2)
+
+
+@pytest.fixture
+def session_lifetime() -> timedelta:
+    return timedelta(days=90)
 
 
 @pytest.fixture
@@ -41,6 +46,7 @@ def service(
     issuer: FakeTokenIssuer,
     clock: FakeClock,
     refresh_ttl: timedelta,
+    session_lifetime: timedelta,
     reuse_grace: timedelta,
 ) -> AuthService:
     return AuthService(
@@ -49,6 +55,7 @@ def service(
         attempts=attempts,
         issuer=issuer,
         refresh_ttl=refresh_ttl,
+        session_lifetime=session_lifetime,
         reuse_grace=reuse_grace,
         clock=clock,
     )
