@@ -39,8 +39,12 @@ graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 25)
 keepalive = _int("GUNICORN_KEEPALIVE", 75)
 max_requests = _int("GUNICORN_MAX_REQUESTS", 2000)
 max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 200)
-# Scheme detection only; the client address comes from ProxyFix with TRUSTED_PROXIES hops.
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*" if _settings.trusted_proxies else "")
+# Peers whose forwarding is believed: FORWARDED_ALLOW_IPS (loopback unless set; `*` only if written
+# out). gunicorn itself takes nothing from them: no scheme headers (below), and no SCRIPT_NAME or
+# PATH_INFO headers, which would let a client move the app under another path. The client address
+# and scheme come from the app's ProxyFix, applied to the same peers only (app.web.proxies).
+forwarded_allow_ips = ",".join(_settings.forwarded_allow_ips)
+forwarder_headers = ""
 proxy_allow_ips = forwarded_allow_ips
 preload_app = False  # every worker opens its own database and Redis connections after the fork
 worker_tmp_dir = "/dev/shm" if Path("/dev/shm").is_dir() else None  # noqa: S108 - heartbeat files in memory

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -50,6 +51,7 @@ class Settings:
     jwt_refresh_ttl_seconds: int
     cors_origins: tuple[str, ...]
     trusted_proxies: int
+    forwarded_allow_ips: tuple[str, ...]
     ratelimit_enabled: bool
     ratelimit_default: str
     ratelimit_register: str
@@ -118,6 +120,9 @@ def load_settings(overrides: Mapping[str, Any] | None = None, *, instance_path: 
         "jwt_refresh_ttl_seconds": env.int("JWT_REFRESH_TTL_SECONDS", 30 * 86400, validate=_POSITIVE),
         "cors_origins": _origins(env.str("CORS_ORIGINS", "")),
         "trusted_proxies": env.int("TRUSTED_PROXIES", 0, validate=Range(min=0, max=10)),
+        "forwarded_allow_ips": _proxy_addresses(
+            env.str("FORWARDED_ALLOW_IPS", "127.0.0.1,::1", validate=_proxy_address_list)
+        ),
         "ratelimit_enabled": env.bool("RATELIMIT_ENABLED", True),
         "ratelimit_default": env.str("RATELIMIT_DEFAULT", "300 per minute", validate=_rate_limit),
         "ratelimit_register": env.str("RATELIMIT_REGISTER", "10 per minute", validate=_rate_limit),
@@ -175,6 +180,21 @@ def _rate_limit(value: str) -> None:
         parse_many(value)
     except ValueError as error:
         raise ValidationError(f"not a rate limit ({error})") from None
+
+
+def _proxy_addresses(raw: str | None) -> tuple[str, ...]:
+    return tuple(part.strip() for part in (raw or "").split(",") if part.strip())
+
+
+def _proxy_address_list(value: str) -> None:
+    """Addresses or networks of the proxies whose forwarding headers are believed; `*` only if written."""
+    for part in _proxy_addresses(value):
+        if part == "*":
+            continue
+        try:
+            ipaddress.ip_network(part)
+        except ValueError:
+            raise ValidationError(f"not an IP address or network: {part!r}") from None
 
 
 def _origins(raw: str | None) -> tuple[str, ...]:

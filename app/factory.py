@@ -9,7 +9,6 @@ from typing import Any
 from flask import Flask
 from flask_cors import CORS
 from flask_limiter import Limiter
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import composition
 from app import models as _models  # noqa: F401 - every table on the metadata before anything reads it
@@ -27,8 +26,10 @@ from app.persistence.engine import enable_sqlite_pragmas, engine_options
 from app.users.routes import blp as users_blp
 from app.web import content_type, error_handlers, request_id, security_headers, swagger_ui
 from app.web.api import ProblemApi
+from app.web.chunked_bodies import BoundedChunkedBodies
 from app.web.json_provider import OrjsonProvider
 from app.web.paths import API_PREFIX
+from app.web.proxies import TrustedProxies
 from app.web.rate_limits import init_rate_limits
 
 API_TITLE = "Keel"
@@ -141,10 +142,13 @@ def _register_blueprints(app: Flask, api: ProblemApi) -> None:
 
 
 def _register_edge(app: Flask, settings: Settings) -> Limiter:
-    """Client address, security headers, CORS and rate limits: what guards the edge."""
+    """Client address, body size, security headers, CORS and rate limits: what guards the edge."""
+    app.wsgi_app = BoundedChunkedBodies(  # type: ignore[method-assign]
+        app.wsgi_app, max_bytes=settings.max_content_length
+    )
     if settings.trusted_proxies:
-        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies
+        app.wsgi_app = TrustedProxies(  # type: ignore[method-assign]
+            app.wsgi_app, hops=settings.trusted_proxies, allowed=settings.forwarded_allow_ips
         )
     # Registered before the limiter so it runs after it and sees its headers.
     security_headers.register(app, hsts_seconds=settings.hsts_seconds)

@@ -10,8 +10,11 @@ import marshmallow as ma
 
 from app.domain.passwords import MAX_LENGTH, MIN_LENGTH
 
-# Bidirectional overrides can disguise a name; other format characters are invisible.
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Joiners shape letters in Persian, Arabic and Indic scripts (and build emoji), so they may stand
+# between two visible characters; every other format character (category Cf: zero-width spaces,
+# word joiners, soft hyphens, bidirectional overrides) is invisible or disguises the text.
+_JOINERS = frozenset("\u200c\u200d")
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
 
 
 class TrimmedEmail(ma.fields.Email):
@@ -29,6 +32,14 @@ class TrimmedEmail(ma.fields.Email):
 class DisplayName(ma.fields.String):
     """A person's name: trimmed, 1-100 characters, no control or invisible format characters."""
 
+    @staticmethod
+    def _is_hidden(text: str, index: int) -> bool:
+        char = text[index]
+        if char in _JOINERS:
+            inside = 0 < index < len(text) - 1
+            return not (inside and not text[index - 1].isspace() and not text[index + 1].isspace())
+        return unicodedata.category(char) in _REFUSED_CATEGORIES
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(validate=ma.validate.Length(min=1, max=100), **kwargs)
 
@@ -36,8 +47,8 @@ class DisplayName(ma.fields.String):
         self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any
     ) -> Any:
         text = super()._deserialize(value, attr, data, **kwargs).strip()
-        if any(unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn") or ch in _BIDI_CONTROLS for ch in text):
-            raise ma.ValidationError("Must not contain control characters.")
+        if any(self._is_hidden(text, index) for index in range(len(text))):
+            raise ma.ValidationError("Must not contain control or invisible format characters.")
         return text
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +12,7 @@ from tests.conftest import PG_URL
 from tests.e2e.stack import Instance, Nginx, app_environment
 from tests.support import databases
 from tests.support.redis_server import RedisServer, free_port
+from tests.support.tools import require_program
 
 
 @dataclass
@@ -31,8 +31,7 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def e2e_database() -> Iterator[str]:
     if PG_URL is None:
         pytest.skip("the deployment tests need TEST_DATABASE_URL (CI always sets it)")
-    if shutil.which("nginx") is None:
-        pytest.fail("nginx is required for the deployment tests (.ci/run installs it)")
+    require_program("nginx", install="apt-get install nginx")
     url = databases.create_pg_database(PG_URL, prefix="keel_e2e")
     databases.migrate(url)
     yield url

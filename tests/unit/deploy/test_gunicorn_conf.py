@@ -55,9 +55,25 @@ def test_conf_reads_workers_threads_and_bind_from_environment(monkeypatch: pytes
     assert conf.control_socket_disable is True
 
 
-def test_conf_trusts_forwarded_headers_only_with_trusted_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert load_conf(monkeypatch).forwarded_allow_ips == ""
-    assert load_conf(monkeypatch, TRUSTED_PROXIES="1").forwarded_allow_ips == "*"
+def test_conf_trusts_forwarding_from_loopback_unless_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_conf(monkeypatch, TRUSTED_PROXIES="1").forwarded_allow_ips == "127.0.0.1,::1"
+    configured = load_conf(monkeypatch, TRUSTED_PROXIES="1", FORWARDED_ALLOW_IPS="10.0.0.0/8")
+    assert configured.forwarded_allow_ips == "10.0.0.0/8"
+    assert load_conf(monkeypatch, FORWARDED_ALLOW_IPS="*").forwarded_allow_ips == "*"
+
+
+def test_conf_takes_no_path_from_forwarding_headers(monkeypatch: pytest.MonkeyPatch) -> None:
+    conf = load_conf(monkeypatch, TRUSTED_PROXIES="1")
+    assert conf.forwarder_headers == ""
+    assert conf.secure_scheme_headers == {}
+
+
+def test_conf_refuses_a_forwarded_allow_list_gunicorn_would_not_parse(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        load_conf(monkeypatch, FORWARDED_ALLOW_IPS="192.168.1.1/24")
+    assert "FORWARDED_ALLOW_IPS" in capsys.readouterr().err
 
 
 def test_conf_refuses_unsafe_production_config(

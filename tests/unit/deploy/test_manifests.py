@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import yaml
+
+from tests.support.tools import require_program
 
 ROOT = Path(__file__).resolve().parents[3]
 BIN = Path(sys.executable).parent
@@ -82,8 +83,7 @@ def test_kubernetes_deployment_probes_security_and_shutdown() -> None:
 
 
 def test_nginx_config_passes_nginx_t(tmp_path: Path) -> None:
-    if shutil.which("nginx") is None:
-        pytest.fail("nginx is required (.ci/run installs it)")
+    require_program("nginx", install="apt-get install nginx")
     from tests.e2e.stack import Nginx
 
     result = Nginx(tmp_path, [18001, 18002]).check()

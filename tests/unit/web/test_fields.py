@@ -99,3 +99,34 @@ def test_password_field_is_never_dumped() -> None:
         password = Password()
 
     assert Schema().dump({"password": "Quiet-Harbour-Lantern-42"}) == {}
+
+
+@pytest.mark.parametrize(
+    "invisible",
+    ["\u200b", "\u2060", "\u00ad", "\ufeff", "\u180e", "\u2061", "\U000e0001"],
+    ids=[
+        "zero-width-space",
+        "word-joiner",
+        "soft-hyphen",
+        "bom",
+        "mongolian-vowel-separator",
+        "function-application",
+        "tag",
+    ],
+)
+def test_display_name_rejects_invisible_format_characters(invisible: str) -> None:
+    with pytest.raises(ma.ValidationError):
+        DisplayName().deserialize(f"Ann{invisible}Lee")
+
+
+@pytest.mark.parametrize(
+    "name", ["\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645", "Ann \U0001f469\u200d\U0001f4bb"]
+)
+def test_display_name_keeps_joiners_between_visible_characters(name: str) -> None:
+    assert DisplayName().deserialize(name) == name
+
+
+@pytest.mark.parametrize("name", ["\u200cAnn", "Ann\u200d", "Ann \u200c Lee"])
+def test_display_name_rejects_joiners_that_join_nothing(name: str) -> None:
+    with pytest.raises(ma.ValidationError):
+        DisplayName().deserialize(name)
