@@ -19,12 +19,13 @@ $(VENV)/.synced: uv.lock pyproject.toml | $(BIN)/uv
 
 install: $(VENV)/.synced
 
+# Without APP_ENV a process is production; these two targets are the development start.
 migrate: install
-	$(BIN)/flask --app wsgi db upgrade
+	APP_ENV=$${APP_ENV:-development} $(BIN)/flask --app wsgi db upgrade
 
 run: migrate
 	@echo "Keel on http://$(HOST):$(PORT)  (Swagger UI: http://$(HOST):$(PORT)/docs)"
-	$(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
+	APP_ENV=$${APP_ENV:-development} $(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
 
 lint: install
 	$(BIN)/ruff check .

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,8 @@ from marshmallow import ValidationError
 from marshmallow.validate import OneOf, Range
 
 PROFILES = ("development", "test", "production")
+# A process that does not say what it is gets the safe answer: `make run` and the tests say so.
+DEFAULT_PROFILE = "production"
 MIN_SECRET_BYTES = 32
 # Only for development and tests: production refuses to start without its own key.
 _DEV_SECRET = "keel-development-only-secret-key-do-not-deploy"  # noqa: S105
@@ -50,6 +53,8 @@ class Settings:
     jwt_access_ttl_seconds: int
     jwt_refresh_ttl_seconds: int
     cors_origins: tuple[str, ...]
+    public_base_url: str | None
+    api_docs_enabled: bool
     trusted_proxies: int
     forwarded_allow_ips: tuple[str, ...]
     ratelimit_enabled: bool
@@ -98,7 +103,7 @@ class _MappingEnv(Env):
 def _source(overrides: Mapping[str, Any] | None) -> dict[str, str]:
     environ = dict(os.environ)
     given = {key: str(value) for key, value in (overrides or {}).items()}
-    profile = given.get("APP_ENV", environ.get("APP_ENV", "development"))
+    profile = given.get("APP_ENV", environ.get("APP_ENV", DEFAULT_PROFILE))
     dotenv: dict[str, str] = {}
     if profile == "development" and Path(".env").is_file():
         dotenv = {k: v for k, v in dotenv_values(".env").items() if v is not None}
@@ -108,7 +113,7 @@ def _source(overrides: Mapping[str, Any] | None) -> dict[str, str]:
 def load_settings(overrides: Mapping[str, Any] | None = None, *, instance_path: str = "instance") -> Settings:
     """Parse and validate every setting; raise ConfigError naming the first bad variable."""
     env = _MappingEnv(_source(overrides))
-    app_env = env.str("APP_ENV", "development", validate=OneOf(PROFILES))
+    app_env = env.str("APP_ENV", DEFAULT_PROFILE, validate=OneOf(PROFILES))
     dev_like = app_env != "production"
     default_db = f"sqlite:///{Path(instance_path).resolve() / 'keel.db'}"
     values: dict[str, Any] = {
@@ -118,7 +123,9 @@ def load_settings(overrides: Mapping[str, Any] | None = None, *, instance_path: 
         "jwt_secret_key": env.str("JWT_SECRET_KEY", _DEV_SECRET) if dev_like else env.str("JWT_SECRET_KEY"),
         "jwt_access_ttl_seconds": env.int("JWT_ACCESS_TTL_SECONDS", 900, validate=_POSITIVE),
         "jwt_refresh_ttl_seconds": env.int("JWT_REFRESH_TTL_SECONDS", 30 * 86400, validate=_POSITIVE),
-        "cors_origins": _origins(env.str("CORS_ORIGINS", "")),
+        "cors_origins": _origins(env.str("CORS_ORIGINS", "", validate=_exact_origins)),
+        "public_base_url": env.str("PUBLIC_BASE_URL", "", validate=_base_url) or None,
+        "api_docs_enabled": env.bool("API_DOCS_ENABLED", True),
         "trusted_proxies": env.int("TRUSTED_PROXIES", 0, validate=Range(min=0, max=10)),
         "forwarded_allow_ips": _proxy_addresses(
             env.str("FORWARDED_ALLOW_IPS", "127.0.0.1,::1", validate=_proxy_address_list)
@@ -195,6 +202,26 @@ def _proxy_address_list(value: str) -> None:
             ipaddress.ip_network(part)
         except ValueError:
             raise ValidationError(f"not an IP address or network: {part!r}") from None
+
+
+# scheme://host[:port], nothing more: an origin is compared as a whole string, never as a pattern.
+_ORIGIN = re.compile(
+    r"https?://[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[0-9]{1,5})?"
+)
+
+
+def _exact_origins(value: str) -> None:
+    """Credentials are allowed for these origins, so `*`, `null` and patterns would hand them to anyone."""
+    for origin in _origins(value):
+        if not _ORIGIN.fullmatch(origin):
+            raise ValidationError(
+                f"{origin!r} is not an exact origin (scheme://host[:port], lower case, no path, no wildcard)"
+            )
+
+
+def _base_url(value: str) -> None:
+    if value and not _ORIGIN.fullmatch(value):
+        raise ValidationError("must be scheme://host[:port] (lower case, no path, no trailing slash)")
 
 
 def _origins(raw: str | None) -> tuple[str, ...]:

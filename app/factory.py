@@ -61,7 +61,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     configure_logging(level=settings.log_level, log_format=settings.log_format)
     _configure(app, settings)
     _register_extensions(app)
-    _register_blueprints(app, ProblemApi(app))
+    _register_blueprints(app, ProblemApi(app), docs=settings.api_docs_enabled)
     _register_hooks(app)
     limiter = _register_edge(app, settings)
     error_handlers.register(app)
@@ -88,7 +88,8 @@ def _configure(app: Flask, settings: Settings) -> None:
         API_TITLE=API_TITLE,
         API_VERSION=API_VERSION,
         OPENAPI_VERSION="3.0.3",
-        OPENAPI_URL_PREFIX="/",
+        # None serves neither the document nor Swagger UI (API_DOCS_ENABLED=false).
+        OPENAPI_URL_PREFIX="/" if settings.api_docs_enabled else None,
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="/docs",
         OPENAPI_SWAGGER_UI_URL=swagger_ui.SWAGGER_ASSETS_URL,
@@ -128,9 +129,10 @@ def _register_extensions(app: Flask) -> None:
     jwt_callbacks.register(jwt)
 
 
-def _register_blueprints(app: Flask, api: ProblemApi) -> None:
-    app.register_blueprint(swagger_ui.assets)
-    app.register_blueprint(swagger_ui.own)
+def _register_blueprints(app: Flask, api: ProblemApi, *, docs: bool) -> None:
+    if docs:
+        app.register_blueprint(swagger_ui.assets)
+        app.register_blueprint(swagger_ui.own)
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
     )

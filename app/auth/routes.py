@@ -16,6 +16,7 @@ from app.domain.clients import Client
 from app.users.models import User
 from app.users.schemas import UserSchema
 from app.users.service import NewUser
+from app.web.api import header_doc
 from app.web.auth_guard import (
     BEARER_SECURITY,
     access_token_required,
@@ -48,7 +49,7 @@ def _with_refresh_cookie(pair: TokenPair) -> TokenPair:
 class Register(MethodView):
     @rate_limit(lambda limits: limits.ratelimit_register)
     @blp.arguments(RegisterSchema)
-    @blp.response(201, UserSchema, headers={"Location": {"description": "URL of the new user"}})
+    @blp.response(201, UserSchema, headers={"Location": header_doc("URL of the new user")})
     @blp.alt_response(409, description="`email_taken`: an account with this email exists")
     @blp.alt_response(422, description="Invalid body, weak or common password")
     def post(self, body: dict[str, Any]) -> tuple[User, int, dict[str, str]]:

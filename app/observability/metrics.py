@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-from flask import Flask, Response, request
+from flask import Flask, Response
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -42,7 +42,7 @@ def _observe(response: Response) -> Response:
     elapsed = request_timer.elapsed_seconds()
     if elapsed is None:
         return response
-    labels = (request.method, request_timer.route_label(), str(response.status_code))
+    labels = (request_timer.method_label(), request_timer.route_label(), str(response.status_code))
     REQUESTS.labels(*labels).inc()
     LATENCY.labels(*labels).observe(elapsed)
     return response

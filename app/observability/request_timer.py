@@ -7,6 +7,9 @@ import time
 from flask import Flask, g, request
 
 UNMATCHED_ROUTE = "<unmatched>"
+# Label values must come from a fixed set: a client can send any method name and any path.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+OTHER_METHOD = "OTHER"
 
 
 def register(app: Flask) -> None:
@@ -22,6 +25,10 @@ def elapsed_seconds() -> float | None:
     """Seconds since the request started; None when it never reached the before-request hooks."""
     started: float | None = g.get("started_at")
     return None if started is None else time.perf_counter() - started
+
+
+def method_label() -> str:
+    return request.method if request.method in KNOWN_METHODS else OTHER_METHOD
 
 
 def route_label() -> str:

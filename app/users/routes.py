@@ -21,6 +21,7 @@ from app.users.schemas import (
 )
 from app.users.service import NewUser, UserChanges
 from app.web import etags
+from app.web.api import header_doc
 from app.web.auth_guard import BEARER_SECURITY, access_token_required, current_principal
 from app.web.blueprint import Blueprint
 from app.web.paths import API_V1
@@ -28,7 +29,7 @@ from app.web.rate_limits import rate_limit
 
 blp = Blueprint("users", __name__, url_prefix=f"{API_V1}/users", description="User accounts")
 
-_ETAG_HEADER = {"ETag": {"description": "Entity tag of the user", "schema": {"type": "string"}}}
+_ETAG_HEADER = {"ETag": header_doc("Entity tag of the user")}
 _CONDITIONAL = [
     {
         "in": "header",
@@ -63,7 +64,8 @@ def _page_body(page: Page[User], query: dict[str, Any]) -> tuple[dict[str, Any],
         for name in ("role", "is_active"):
             if query.get(name) is not None:
                 params[name] = str(query[name]).lower()
-        link = url_for("users.Users", _external=True, **params)
+        # Never from the Host header: relative, or under the configured public base URL.
+        link = (container().settings.public_base_url or "") + url_for("users.Users", **params)
         headers["Link"] = f'<{link}>; rel="next"'
     return {"items": page.items, "next_cursor": next_cursor}, 200, headers
 
@@ -85,7 +87,7 @@ class Users(MethodView):
     @access_token_required
     @blp.doc(security=BEARER_SECURITY)
     @blp.arguments(UserListQuerySchema, location="query", as_kwargs=True)
-    @blp.response(200, UserPageSchema, headers={"Link": {"description": 'Next page, rel="next"'}})
+    @blp.response(200, UserPageSchema, headers={"Link": header_doc('Next page, rel="next"')})
     @blp.alt_response(401, description="Missing, invalid or revoked token")
     @blp.alt_response(403, description="Admins only")
     @blp.alt_response(422, description="Bad limit, cursor or filter")
@@ -107,9 +109,7 @@ class Users(MethodView):
     @access_token_required
     @blp.doc(security=BEARER_SECURITY)
     @blp.arguments(UserCreateSchema)
-    @blp.response(
-        201, UserSchema, headers={"Location": {"description": "URL of the new user"}, **_ETAG_HEADER}
-    )
+    @blp.response(201, UserSchema, headers={"Location": header_doc("URL of the new user"), **_ETAG_HEADER})
     @blp.alt_response(401, description="Missing, invalid or revoked token")
     @blp.alt_response(403, description="Admins only")
     @blp.alt_response(409, description="`email_taken`")

@@ -29,6 +29,11 @@ class ProblemSchema(ma.Schema):
     )
 
 
+def header_doc(description: str) -> dict[str, Any]:
+    """A response header as OpenAPI 3.0 requires it: with a schema, or generators refuse the document."""
+    return {"description": description, "schema": {"type": "string"}}
+
+
 # Failures any operation can meet, documented on each so the spec tells the whole truth.
 _EVERY_OPERATION = (HTTPStatus.INTERNAL_SERVER_ERROR,)
 # A body of another type than JSON is refused on every API route, whether or not the operation takes one.

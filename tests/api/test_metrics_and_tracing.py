@@ -103,3 +103,20 @@ def test_tracing_spans_flask_and_sqlalchemy_and_stamps_log_lines() -> None:
     assert "POST /api/v1/auth/login" in report["spans"]
     assert any(name.startswith("SELECT") for name in report["spans"])
     assert report["trace_id"] in report["span_trace_ids"]
+
+
+def _series(client: FlaskClient) -> set[str]:
+    text = client.get("/metrics").get_data(as_text=True)
+    return {line.split(" ")[0] for line in text.splitlines() if line.startswith("keel_http_requests_total{")}
+
+
+def test_made_up_methods_and_paths_add_a_bounded_number_of_series(client: FlaskClient) -> None:
+    before = _series(client)
+    for n in range(120):
+        client.open(f"/nothing-{n}", method=f"XMETHOD{n:04d}")
+        client.get(f"/api/v1/no-such-thing/{n}")
+        client.open(f"/api/v1/users/{n}", method="BREW")
+    added = _series(client) - before
+    assert not any("XMETHOD" in series or "BREW" in series or "no-such-thing" in series for series in added)
+    assert len(added) <= 6, sorted(added)
+    assert any('method="OTHER"' in series and 'route="<unmatched>"' in series for series in _series(client))

@@ -154,7 +154,7 @@ class Nginx:
             f"    server 127.0.0.1:{port} max_fails=3 fail_timeout=10s;" for port in self.upstream_ports
         )
         site = re.sub(r"    server app:8000[^\n]*\n", servers + "\n", shipped)
-        site = site.replace("listen 80;", f"listen 127.0.0.1:{self.port};")
+        site = re.sub(r"listen 80\b", f"listen 127.0.0.1:{self.port}", site)
         site = site.replace("access_log /dev/stdout", f"access_log {self.workdir / 'nginx-access.log'}")
         (self.workdir / "keel.conf").write_text(site)
         temp = self.workdir / "nginx-temp"

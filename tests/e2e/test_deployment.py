@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import http.client
 import re
 import threading
 import time
 import uuid
 from collections import Counter
+
+import pytest
 
 from tests.e2e.conftest import Stack
 from tests.e2e.stack import Reply, call
@@ -202,3 +205,9 @@ def test_sigterm_under_load_fails_no_request(stack: Stack) -> None:
     assert set(outcomes) == {200}, outcomes
     assert outcomes[200] > 50
     victim.start()
+
+
+def test_nginx_drops_requests_for_unknown_hosts(stack: Stack) -> None:
+    with pytest.raises((http.client.RemoteDisconnected, ConnectionResetError)):
+        call(stack.nginx.port, "GET", "/health", headers={"Host": "evil.example"})
+    assert call(stack.nginx.port, "GET", "/health", headers={"Host": "localhost"}).status == 200

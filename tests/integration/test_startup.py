@@ -36,3 +36,29 @@ def test_production_with_sqlite_refuses_to_start() -> None:
     assert result.returncode == 2
     assert "DATABASE_URL" in result.stderr
     assert "s" * 48 not in result.stderr
+
+
+def test_a_process_without_app_env_is_held_to_production_rules() -> None:
+    result = _start_wsgi({"DATABASE_URL": "postgresql://db/keel"})
+    assert result.returncode == 2
+    assert "JWT_SECRET_KEY" in result.stderr
+
+
+def test_a_process_without_app_env_never_gets_the_development_key(tmp_path: Path) -> None:
+    probe = "from app.config import load_settings; s = load_settings(); print(s.app_env, s.jwt_secret_key == 'x' * 40)"
+    base = {k: v for k, v in os.environ.items() if k != "APP_ENV"}
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        env={
+            **base,
+            "JWT_SECRET_KEY": "x" * 40,
+            "DATABASE_URL": "postgresql://db/keel",
+            "REDIS_URL": "redis://r:6379/0",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.stdout.split() == ["production", "True"], result.stderr

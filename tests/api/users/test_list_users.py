@@ -251,3 +251,29 @@ def test_list_users_next_link_carries_only_validated_parameters(
     assert "role=user" in link
     assert "is_active=true" in link
     assert link.endswith('>; rel="next"')
+
+
+def test_the_next_link_ignores_a_forged_host(app: Flask, client: FlaskClient, admin_tokens: Tokens) -> None:
+    create_account(app)
+    response = client.get(
+        USERS, query_string={"limit": 1}, headers={**admin_tokens.headers, "Host": "evil.example"}
+    )
+    assert response.status_code == 200
+    link = response.headers["Link"]
+    assert "evil.example" not in link
+    assert link.startswith("</api/v1/users?")
+
+
+class TestConfiguredPublicBaseUrl:
+    @pytest.fixture
+    def app_overrides(self) -> dict[str, Any]:
+        return {"PUBLIC_BASE_URL": "https://api.example.com"}
+
+    def test_the_next_link_is_under_the_public_base_url(
+        self, app: Flask, client: FlaskClient, admin_tokens: Tokens
+    ) -> None:
+        create_account(app)
+        response = client.get(
+            USERS, query_string={"limit": 1}, headers={**admin_tokens.headers, "Host": "evil.example"}
+        )
+        assert response.headers["Link"].startswith("<https://api.example.com/api/v1/users?limit=1&cursor=")

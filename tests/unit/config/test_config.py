@@ -104,3 +104,30 @@ def test_load_settings_production_counts_default_workers_for_the_redis_check(
     with pytest.raises(ConfigError, match=r"^REDIS_URL: required with 4 workers"):
         load_settings(config)
     assert load_settings({**config, "REDIS_URL": "redis://cache:6379/0"}).web_concurrency == 4
+
+
+@pytest.mark.parametrize(
+    "origins",
+    [
+        "*",
+        "null",
+        "https://*.example.com",
+        "https://app.example.com,*",
+        "https://app.example.com/",
+        "https://app.example.com/path",
+        "app.example.com",
+        "ftp://app.example.com",
+        "https://[a-z]+.example.com",
+        "https://App.Example.com",
+    ],
+)
+def test_load_settings_refuses_cors_origins_that_are_not_exact(origins: str) -> None:
+    with pytest.raises(ConfigError, match=r"^CORS_ORIGINS"):
+        load_settings({"APP_ENV": "test", "CORS_ORIGINS": origins})
+
+
+def test_load_settings_accepts_exact_cors_origins() -> None:
+    settings = load_settings(
+        {"APP_ENV": "test", "CORS_ORIGINS": "https://app.example.com, http://localhost:5173"}
+    )
+    assert settings.cors_origins == ("https://app.example.com", "http://localhost:5173")

@@ -39,6 +39,7 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None
         "APP_ENV",
     ):
         monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("APP_ENV", "development")
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "metrics"))
     yield
     shutdown_started.clear()
@@ -82,6 +83,17 @@ def test_conf_refuses_unsafe_production_config(
     monkeypatch.delenv("JWT_SECRET_KEY", raising=False)
     with pytest.raises(SystemExit) as exit_info:
         load_conf(monkeypatch, APP_ENV="production", DATABASE_URL="postgresql://db/keel")
+    assert exit_info.value.code == 2
+    assert "JWT_SECRET_KEY" in capsys.readouterr().err
+
+
+def test_conf_without_app_env_is_production(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("APP_ENV")
+    monkeypatch.delenv("JWT_SECRET_KEY", raising=False)
+    with pytest.raises(SystemExit) as exit_info:
+        load_conf(monkeypatch)
     assert exit_info.value.code == 2
     assert "JWT_SECRET_KEY" in capsys.readouterr().err
 

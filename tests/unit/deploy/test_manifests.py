@@ -70,16 +70,46 @@ def test_kubernetes_deployment_probes_security_and_shutdown() -> None:
     assert container["securityContext"]["allowPrivilegeEscalation"] is False
     assert container["resources"]["limits"]
     assert container["resources"]["requests"]
+    assert spec["automountServiceAccountToken"] is False
     kinds = {yaml.safe_load(path.read_text())["kind"] for path in K8S}
     assert kinds == {
         "ConfigMap",
         "Deployment",
         "HorizontalPodAutoscaler",
         "Job",
+        "NetworkPolicy",
         "PodDisruptionBudget",
         "Secret",
         "Service",
     }
+
+
+def test_no_pod_mounts_a_service_account_token() -> None:
+    for path in K8S:
+        manifest = yaml.safe_load(path.read_text())
+        if manifest["kind"] in ("Deployment", "Job"):
+            assert manifest["spec"]["template"]["spec"]["automountServiceAccountToken"] is False, path.name
+
+
+def test_the_network_policy_admits_only_the_ingress_and_prometheus_to_the_app_port() -> None:
+    policy = yaml.safe_load((ROOT / "deploy" / "k8s" / "networkpolicy.yaml").read_text())["spec"]
+    deployment = yaml.safe_load((ROOT / "deploy" / "k8s" / "deployment.yaml").read_text())
+    assert policy["podSelector"]["matchLabels"] == deployment["spec"]["selector"]["matchLabels"]
+    assert policy["policyTypes"] == ["Ingress"]
+    sources = [rule["from"][0]["namespaceSelector"]["matchLabels"] for rule in policy["ingress"]]
+    assert sources == [
+        {"kubernetes.io/metadata.name": "ingress-nginx"},
+        {"kubernetes.io/metadata.name": "monitoring"},
+    ]
+    assert all(rule["ports"] == [{"protocol": "TCP", "port": 8000}] for rule in policy["ingress"])
+
+
+def test_compose_trusts_forwarding_only_from_its_backend_network() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    subnet = compose["networks"]["backend"]["ipam"]["config"][0]["subnet"]
+    app = compose["services"]["app"]
+    assert app["environment"]["FORWARDED_ALLOW_IPS"] == subnet
+    assert all(service["networks"] == ["backend"] for service in compose["services"].values())
 
 
 def test_nginx_config_passes_nginx_t(tmp_path: Path) -> None:
