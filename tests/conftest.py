@@ -16,6 +16,9 @@ from sqlalchemy.orm import scoped_session, sessionmaker
 from app.extensions import db
 from tests.support import databases
 from tests.support.accounts import Account, Tokens, create_account, login
+from tests.support.logs import production_log
+
+__all__ = ["production_log"]
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from typing import Any
 
 from pythonjsonlogger.json import JsonFormatter
 
@@ -67,6 +68,9 @@ def redact(text: str) -> str:
 class _TextFormatter(logging.Formatter):
     """One readable line for development: the message, then the structured fields as key=value."""
 
+    def formatException(self, ei: Any) -> str:
+        return redact(super().formatException(ei))
+
     def format(self, record: logging.LogRecord) -> str:
         if getattr(record, "request_id", None) is None:
             record.request_id = "-"
@@ -81,9 +85,19 @@ class _TextFormatter(logging.Formatter):
         return line
 
 
+class _JsonFormatter(JsonFormatter):
+    """JSON lines; a traceback is redacted too, since an exception's message may quote a header."""
+
+    def formatException(self, ei: Any) -> str | list[str]:  # type: ignore[override]
+        formatted = super().formatException(ei)
+        if isinstance(formatted, list):
+            return [redact(line) for line in formatted]
+        return redact(formatted)
+
+
 def build_formatter(log_format: str) -> logging.Formatter:
     if log_format == "json":
-        return JsonFormatter(
+        return _JsonFormatter(
             "{asctime}{levelname}{name}{message}{request_id}",
             style="{",
             rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
@@ -92,12 +106,28 @@ def build_formatter(log_format: str) -> logging.Formatter:
     return _TextFormatter("%(asctime)s %(levelname)-5s [%(request_id)s] %(name)s: %(message)s")
 
 
+class _StandardErrorHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to the process's standard error as it is when a line is written, so a redirect (a
+    supervisor's, a test's capture) sees exactly what production writes."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        """Fixed to sys.stderr; logging.StreamHandler assigns it once on creation."""
+
+
 def configure_logging(*, level: str, log_format: str) -> None:
     """Replace the root handlers once per process; later calls only adjust level and format."""
     root = logging.getLogger()
     handler = next((h for h in root.handlers if getattr(h, "_keel", False)), None)
     if handler is None:
-        handler = logging.StreamHandler(sys.stderr)
+        handler = _StandardErrorHandler()
         handler._keel = True  # type: ignore[attr-defined]
         handler.addFilter(ContextFilter())
         handler.addFilter(RedactingFilter())

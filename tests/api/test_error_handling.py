@@ -12,6 +12,9 @@ from flask_smorest import Blueprint
 
 from app.domain import errors
 from app.extensions import db
+from tests.support.logs import ProductionLog
+
+LEAKED_TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJsZWFrIn0.bGVha2VkLXNpZ25hdHVyZQ"
 
 
 class EchoSchema(ma.Schema):
@@ -42,6 +45,10 @@ def register_probe_routes(app: Flask) -> None:
     @blp.route("/crash")
     def crash() -> str:
         raise RuntimeError("secret-internal-detail")
+
+    @blp.route("/crash-quoting-a-header")
+    def crash_quoting_a_header() -> str:
+        raise RuntimeError(f"upstream refused Authorization: Bearer {LEAKED_TOKEN}")
 
     @blp.route("/database")
     def database() -> str:
@@ -137,6 +144,30 @@ def test_unexpected_error_is_500_revealing_nothing_and_logged(
     record = next(r for r in caplog.records if r.name == "keel.errors")
     assert record.exc_info is not None
     assert getattr(record, "request_id", None) in (None, body["request_id"])
+
+
+def test_the_500_line_in_the_production_log_has_the_request_id_and_the_stack(
+    probe: FlaskClient, production_log: ProductionLog
+) -> None:
+    response = probe.get("/probe/crash", headers={"X-Request-ID": "crash-trace.42"})
+    assert response.status_code == 500
+    [line] = [r for r in production_log.records() if r["logger"] == "keel.errors"]
+    assert line["level"] == "ERROR"
+    assert line["request_id"] == "crash-trace.42" == response.headers["X-Request-ID"]
+    assert "Traceback" in line["exc_info"]
+    assert "secret-internal-detail" in line["exc_info"]
+    [access] = production_log.access("/probe/crash")
+    assert (access["status"], access["request_id"]) == (500, "crash-trace.42")
+
+
+def test_a_token_quoted_by_an_exception_is_redacted_from_the_stack(
+    probe: FlaskClient, production_log: ProductionLog
+) -> None:
+    assert probe.get("/probe/crash-quoting-a-header").status_code == 500
+    [line] = [r for r in production_log.records() if r["logger"] == "keel.errors"]
+    assert "upstream refused" in line["exc_info"]
+    assert LEAKED_TOKEN not in production_log.text
+    assert LEAKED_TOKEN.rsplit(".", 1)[1] not in production_log.text
 
 
 def test_every_response_has_request_id(client: FlaskClient) -> None:

@@ -66,19 +66,18 @@ _TRACED = """
 import json, logging, io
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from app.observability import tracing
-from app.observability.structured_logging import ContextFilter, build_formatter
 assert tracing.enabled()
 exporter = InMemorySpanExporter()
 tracing.configure_from_environment(exporter=exporter)
+import sys
 from app import create_app
 app = create_app({"APP_ENV": "test", "DATABASE_URL": "sqlite://"})
-stream = io.StringIO()
-handler = logging.StreamHandler(stream)
-handler.addFilter(ContextFilter())
-handler.setFormatter(build_formatter("json"))
-logging.getLogger("keel.access").addHandler(handler)
+# The production log handler writes to whatever sys.stderr is: read what it writes.
+stream = sys.stderr = io.StringIO()
 app.test_client().post("/api/v1/auth/login", json={"email": "a@example.com", "password": "whatever-pass"})
-line = json.loads(stream.getvalue().splitlines()[-1])
+sys.stderr = sys.__stderr__
+lines = [json.loads(l) for l in stream.getvalue().splitlines() if l.startswith("{")]
+line = [l for l in lines if l["logger"] == "keel.access"][-1]
 spans = exporter.get_finished_spans()
 print(json.dumps({"spans": [s.name for s in spans], "trace_id": line.get("trace_id"),
                   "span_trace_ids": sorted({format(s.context.trace_id, "032x") for s in spans})}))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import shutil
 import socket
 import subprocess
 import time
 from pathlib import Path
 
 import redis
+
+from tests.support.tools import require_program
 
 
 def free_port() -> int:
@@ -29,8 +30,7 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
-        binary = shutil.which("redis-server")
-        assert binary, "redis-server is required (installed by .ci/run)"
+        binary = require_program("redis-server", install="apt-get install redis-server")
         self.process = subprocess.Popen(
             [
                 binary,

@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-import io
-import json
-import logging
-from collections.abc import Iterator
-from typing import Any
-
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app.observability.structured_logging import ContextFilter, RedactingFilter, build_formatter
 from tests.api.auth.helpers import (
     AUTH_COOKIE_PATH,
     CSRF_COOKIE,
@@ -26,42 +19,17 @@ from tests.api.auth.helpers import (
     user_url,
 )
 from tests.support.accounts import Account, Tokens, unique_email
+from tests.support.logs import ProductionLog
 
 PASSWORD = "Violet-Quarry-Tandem-63"
 WRONG_PASSWORD = "Saffron-Glacier-Wren-81"
 SHORT_PASSWORD = "Zq9#Wv1"
 
 
-class CapturedLog:
-    """Every line the root logger writes while installed, formatted as production does (JSON)."""
-
-    def __init__(self) -> None:
-        self.stream = io.StringIO()
-        self.handler = logging.StreamHandler(self.stream)
-        self.handler.addFilter(ContextFilter())
-        self.handler.addFilter(RedactingFilter())
-        self.handler.setFormatter(build_formatter("json"))
-
-    @property
-    def lines(self) -> list[str]:
-        return self.stream.getvalue().splitlines()
-
-    def records(self) -> list[dict[str, Any]]:
-        return [json.loads(line) for line in self.lines]
-
-    def access(self, route: str) -> list[dict[str, Any]]:
-        return [r for r in self.records() if r["logger"] == "keel.access" and r.get("route") == route]
-
-
 @pytest.fixture
-def captured() -> Iterator[CapturedLog]:
-    log = CapturedLog()
-    root = logging.getLogger()
-    root.addHandler(log.handler)
-    try:
-        yield log
-    finally:
-        root.removeHandler(log.handler)
+def captured(app: Flask, production_log: ProductionLog) -> ProductionLog:
+    """The production log, from the moment the app exists."""
+    return production_log
 
 
 def cookie_value(client: FlaskClient, name: str, path: str = "/") -> str:
@@ -90,7 +58,7 @@ def run_session(client: FlaskClient, email: str) -> list[str]:
 
 
 def test_log_hygiene_auth_flow_logs_no_password_token_or_cookie(
-    app: Flask, client: FlaskClient, captured: CapturedLog
+    app: Flask, client: FlaskClient, captured: ProductionLog
 ) -> None:
     secrets = run_session(client, unique_email("hygiene"))
     secrets.append(str(app.config["JWT_SECRET_KEY"]))
@@ -103,7 +71,7 @@ def test_log_hygiene_auth_flow_logs_no_password_token_or_cookie(
 
 
 def test_log_hygiene_auth_flow_logs_one_access_line_per_request(
-    client: FlaskClient, captured: CapturedLog
+    client: FlaskClient, captured: ProductionLog
 ) -> None:
     run_session(client, unique_email("lines"))
     assert len(captured.access("/api/v1/auth/register")) == 2
@@ -113,7 +81,7 @@ def test_log_hygiene_auth_flow_logs_one_access_line_per_request(
 
 
 def test_log_hygiene_access_line_carries_request_fields_and_user_id_after_auth(
-    client: FlaskClient, user: Account, user_tokens: Tokens, captured: CapturedLog
+    client: FlaskClient, user: Account, user_tokens: Tokens, captured: ProductionLog
 ) -> None:
     response = client.post(LOGOUT, headers=user_tokens.headers)
     assert response.status_code == 204
@@ -129,7 +97,7 @@ def test_log_hygiene_access_line_carries_request_fields_and_user_id_after_auth(
 
 
 def test_log_hygiene_access_line_has_no_user_id_before_auth(
-    client: FlaskClient, user: Account, captured: CapturedLog
+    client: FlaskClient, user: Account, captured: ProductionLog
 ) -> None:
     response = client.post(LOGIN, json={"email": user.email, "password": user.password})
     assert response.status_code == 200
@@ -140,7 +108,7 @@ def test_log_hygiene_access_line_has_no_user_id_before_auth(
 
 
 def test_log_hygiene_access_line_names_the_route_template_not_the_path(
-    client: FlaskClient, user: Account, user_tokens: Tokens, captured: CapturedLog
+    client: FlaskClient, user: Account, user_tokens: Tokens, captured: ProductionLog
 ) -> None:
     response = client.get(user_url(user.id), headers=user_tokens.headers)
     assert response.status_code == 200
@@ -151,7 +119,7 @@ def test_log_hygiene_access_line_names_the_route_template_not_the_path(
 
 
 def test_log_hygiene_access_line_keeps_an_inbound_request_id(
-    client: FlaskClient, user_tokens: Tokens, captured: CapturedLog
+    client: FlaskClient, user_tokens: Tokens, captured: ProductionLog
 ) -> None:
     response = client.get(ME, headers={**user_tokens.headers, "X-Request-ID": "edge-7f3a.trace_1"})
     assert response.headers["X-Request-ID"] == "edge-7f3a.trace_1"
@@ -159,7 +127,7 @@ def test_log_hygiene_access_line_keeps_an_inbound_request_id(
     assert line["request_id"] == "edge-7f3a.trace_1"
 
 
-def test_log_hygiene_refused_token_is_not_logged(fresh_client: FlaskClient, captured: CapturedLog) -> None:
+def test_log_hygiene_refused_token_is_not_logged(fresh_client: FlaskClient, captured: ProductionLog) -> None:
     forged = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlLW9mLWEtZm9yZ2Vy"
     response = fresh_client.get(ME, headers=bearer(forged))
     assert response.status_code == 401

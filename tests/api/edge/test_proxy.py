@@ -1,30 +1,19 @@
 """The client address: X-Forwarded-For counts only for the configured number of trusted hops."""
 
-import io
-import json
-import logging
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from flask import Flask
 
-from app.observability.structured_logging import ContextFilter, build_formatter
 from tests.support import databases
+from tests.support.logs import ProductionLog
 
 SPOOFED = ["203.0.113.1", "203.0.113.2", "203.0.113.3", "203.0.113.4"]
 
 
 @pytest.fixture
-def access_lines() -> Iterator[io.StringIO]:
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.addFilter(ContextFilter())
-    handler.setFormatter(build_formatter("json"))
-    access = logging.getLogger("keel.access")
-    access.addHandler(handler)
-    yield stream
-    access.removeHandler(handler)
+def access_lines(production_log: ProductionLog) -> ProductionLog:
+    return production_log
 
 
 PROXY_NETWORK = "10.1.1.0/24"
@@ -52,12 +41,12 @@ def _login(client: Any, forwarded_for: str) -> int:
     return int(response.status_code)
 
 
-def _clients(stream: io.StringIO) -> list[str]:
-    return [json.loads(line)["client"] for line in stream.getvalue().splitlines() if line.startswith("{")]
+def _clients(log: ProductionLog) -> list[str]:
+    return [record["client"] for record in log.records() if record["logger"] == "keel.access"]
 
 
 def test_spoofed_forwarded_for_changes_nothing_without_trusted_proxies(
-    app: Flask, access_lines: io.StringIO
+    app: Flask, access_lines: ProductionLog
 ) -> None:
     direct = _app(app, 0)
     client = direct.test_client()
@@ -67,7 +56,7 @@ def test_spoofed_forwarded_for_changes_nothing_without_trusted_proxies(
     databases.dispose(direct)
 
 
-def test_one_trusted_hop_uses_the_address_the_proxy_saw(app: Flask, access_lines: io.StringIO) -> None:
+def test_one_trusted_hop_uses_the_address_the_proxy_saw(app: Flask, access_lines: ProductionLog) -> None:
     proxied = _app(app, 1)
     client = proxied.test_client()
     # The client forged the first entry; the trusted proxy appended the real one.
@@ -82,7 +71,7 @@ def test_one_trusted_hop_uses_the_address_the_proxy_saw(app: Flask, access_lines
 
 @pytest.mark.parametrize("allowed", ["127.0.0.1,::1", "10.1.2.0/24,192.0.2.7"])
 def test_forwarded_for_from_a_peer_that_is_no_configured_proxy_is_ignored(
-    app: Flask, access_lines: io.StringIO, allowed: str
+    app: Flask, access_lines: ProductionLog, allowed: str
 ) -> None:
     """Someone reaching the app port directly (peer 10.1.1.1) cannot pose as a proxy."""
     proxied = _app(app, 1, allowed)
@@ -93,7 +82,7 @@ def test_forwarded_for_from_a_peer_that_is_no_configured_proxy_is_ignored(
     databases.dispose(proxied)
 
 
-def test_a_configured_star_trusts_every_peer(app: Flask, access_lines: io.StringIO) -> None:
+def test_a_configured_star_trusts_every_peer(app: Flask, access_lines: ProductionLog) -> None:
     proxied = _app(app, 1, "*")
     _login(proxied.test_client(), "6.6.6.6, 203.0.113.50")
     assert _clients(access_lines) == ["203.0.113.50"]

@@ -1,8 +1,5 @@
 """Redis going away mid-flight: still served, login still throttled, one error line, back by itself."""
 
-import io
-import json
-import logging
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,9 +8,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app.observability.structured_logging import ContextFilter, RedactingFilter, build_formatter
 from tests.support import databases
 from tests.support.accounts import Account
+from tests.support.logs import ProductionLog
 from tests.support.redis_server import RedisServer
 
 LOGIN = "/api/v1/auth/login"
@@ -28,16 +25,8 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
 
 
 @pytest.fixture
-def log_lines() -> Iterator[io.StringIO]:
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.addFilter(ContextFilter())
-    handler.addFilter(RedactingFilter())
-    handler.setFormatter(build_formatter("json"))
-    root = logging.getLogger()
-    root.addHandler(handler)
-    yield stream
-    root.removeHandler(handler)
+def log_lines(production_log: ProductionLog) -> ProductionLog:
+    return production_log
 
 
 def _app(app: Flask, redis_url: str) -> Flask:
@@ -61,13 +50,12 @@ def _fail_login(client: FlaskClient, account: Account, n: int) -> int:
     return response.status_code
 
 
-def _outage_lines(stream: io.StringIO) -> list[dict[str, object]]:
-    lines = [json.loads(line) for line in stream.getvalue().splitlines() if line.startswith("{")]
-    return [line for line in lines if "rate limit storage unreachable" in str(line.get("message"))]
+def _outage_lines(log: ProductionLog) -> list[dict[str, object]]:
+    return [line for line in log.records() if "rate limit storage unreachable" in str(line.get("message"))]
 
 
 def test_redis_outage_keeps_serving_and_throttling(
-    app: Flask, user: Account, redis_server: RedisServer, log_lines: io.StringIO
+    app: Flask, user: Account, redis_server: RedisServer, log_lines: ProductionLog
 ) -> None:
     limited = _app(app, redis_server.url)
     client = limited.test_client()
@@ -93,7 +81,7 @@ def test_redis_outage_keeps_serving_and_throttling(
 
 
 def test_shared_limits_resume_when_redis_returns(
-    app: Flask, user: Account, redis_server: RedisServer, log_lines: io.StringIO
+    app: Flask, user: Account, redis_server: RedisServer, log_lines: ProductionLog
 ) -> None:
     limited = _app(app, redis_server.url)
     client = limited.test_client()
@@ -107,7 +95,7 @@ def test_shared_limits_resume_when_redis_returns(
         time.sleep(0.2)
     assert redis_server.stored_keys(), "limits never moved back to Redis"
     assert client.get("/ready").get_json()["checks"]["redis"] == "ok"
-    assert "recovered" in log_lines.getvalue()
+    assert "recovered" in log_lines.text
     databases.dispose(limited)
 
 
