@@ -7,7 +7,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install lint typecheck pytest migrate clean
+.PHONY: run test install lint typecheck pytest migrate bench clean
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,12 @@ pytest: install
 	$(BIN)/pytest --cov --cov-report=term
 
 test: lint typecheck pytest
+
+# Keel against the bare-Flask floor with wrk, on the local PostgreSQL (docs/benchmarks.md).
+# SEED=100000 users by default; BENCH_ARGS for more (e.g. BENCH_ARGS="--duration 20 --pairs 5").
+SEED ?= 100000
+bench: install
+	$(BIN)/python bench/run.py --seed $(SEED) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage

@@ -37,8 +37,11 @@ timeout = _int("GUNICORN_TIMEOUT", 30)
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 25)
 # Longer than nginx's upstream keepalive_timeout (60 s), so nginx, not gunicorn, closes idle connections.
 keepalive = _int("GUNICORN_KEEPALIVE", 75)
-max_requests = _int("GUNICORN_MAX_REQUESTS", 2000)
-max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 200)
+# Recycling a worker is a safety net against slow leaks, not free: a fresh worker pays its imports,
+# connections and caches again (about 2 s of one core here). Every 2,000 requests, that was about
+# 1 ms of CPU per request under load (bench/run.py); every 200,000 it is about 10 us.
+max_requests = _int("GUNICORN_MAX_REQUESTS", 200_000)
+max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 20_000)
 # Peers whose forwarding is believed: FORWARDED_ALLOW_IPS (loopback unless set; `*` only if written
 # out). gunicorn itself takes nothing from them: no scheme headers (below), and no SCRIPT_NAME or
 # PATH_INFO headers, which would let a client move the app under another path. The client address

@@ -131,3 +131,11 @@ def test_load_settings_accepts_exact_cors_origins() -> None:
         {"APP_ENV": "test", "CORS_ORIGINS": "https://app.example.com, http://localhost:5173"}
     )
     assert settings.cors_origins == ("https://app.example.com", "http://localhost:5173")
+
+
+def test_production_hashes_passwords_at_least_at_owasps_argon2id_minimum() -> None:
+    """m=19 MiB, t=2, p=1 (OWASP Password Storage Cheat Sheet): no speed-up may go below it."""
+    settings = load_settings(production())
+    assert settings.password_memory_kib >= 19 * 1024
+    assert settings.password_time_cost >= 2
+    assert settings.password_parallelism >= 1

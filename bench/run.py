@@ -1,0 +1,544 @@
+"""Keel against the bare-Flask floor, side by side, with wrk: `make bench` (see docs/benchmarks.md).
+
+Seeds PostgreSQL with `flask --app wsgi users seed`, starts Keel under its own gunicorn.conf.py with
+production settings (the Redis-backed limiter on, limits too high to trigger) and bench/baseline.py
+under the same gunicorn settings, then runs wrk against each in alternating pairs and reports the
+median of the per-pair ratios (Keel / floor), p50 and p99 latency, and RSS per worker.
+
+On a 2-core machine the servers, PostgreSQL and Redis are pinned to core 0 and wrk to core 1; a
+pair is run again when other processes used more than a tenth of a core meanwhile.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from app.domain.pagination import Cursor  # noqa: E402
+from tests.e2e.stack import app_environment, call, wait_until_healthy  # noqa: E402
+from tests.support import databases  # noqa: E402
+from tests.support.redis_server import RedisServer, free_port  # noqa: E402
+
+PASSWORD = "Quiet-Harbour-Lantern-42"
+HIGH = "1000000 per minute"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+INTERFERENCE_SHARE = 0.10
+MAX_RETRIES = 2
+
+
+@dataclass
+class Server:
+    name: str
+    command: list[str]
+    env: dict[str, str]
+    workdir: Path
+    cpus: str | None
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        prefix = ["taskset", "-c", self.cpus] if self.cpus else []
+        env = {**self.env, "BIND": f"127.0.0.1:{self.port}"}
+        log = (self.workdir / f"{self.name}.log").open("ab")
+        self.process = subprocess.Popen(
+            [*prefix, *self.command, "-b", f"127.0.0.1:{self.port}"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        log.close()
+        wait_until_healthy(self.port, timeout=60)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=40)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+    def pids(self) -> list[int]:
+        """The master and its workers."""
+        assert self.process is not None
+        return [self.process.pid, *children(self.process.pid)]
+
+    def worker_rss_mib(self) -> list[float]:
+        assert self.process is not None
+        return [rss_mib(pid) for pid in children(self.process.pid)]
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def cpu_ticks(pid: int) -> int:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])
+
+
+def own_ticks() -> float:
+    """This script and the children it waited for (wrk), in clock ticks."""
+    times = os.times()
+    return (times.user + times.system + times.children_user + times.children_system) * CLOCK_TICKS
+
+
+def busy_ticks() -> int:
+    """CPU time spent in processes: not idle, not waiting, and not interrupts (loopback traffic is
+    handled in softirq, which belongs to the benchmark, not to someone else)."""
+    user, nice, system = (int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:4])
+    return user + nice + system
+
+
+def pids_of(name: str) -> list[int]:
+    result = subprocess.run(["pgrep", "-x", name], capture_output=True, text=True, check=False)
+    return [int(p) for p in result.stdout.split()]
+
+
+WRK_SCRIPT = """wrk.method = "{method}"
+wrk.headers["Content-Type"] = "application/json"
+{auth}
+wrk.body = {body}
+"""
+
+
+def wrk(
+    url: str,
+    *,
+    duration: int,
+    connections: int,
+    workdir: Path,
+    cpus: str | None,
+    method: str = "GET",
+    token: str | None = None,
+    body: dict[str, Any] | None = None,
+) -> dict[str, float]:
+    script = workdir / "request.lua"
+    auth = f'wrk.headers["Authorization"] = "Bearer {token}"' if token else ""
+    script.write_text(
+        WRK_SCRIPT.format(method=method, auth=auth, body=json.dumps(json.dumps(body)) if body else "nil")
+    )
+    prefix = ["taskset", "-c", cpus] if cpus else []
+    out = subprocess.run(
+        [*prefix, "wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", "-s", str(script), url],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=duration + 60,
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))  # type: ignore[union-attr]
+
+    def percentile(label: str) -> float:
+        value, unit = re.search(rf"{label}\s+([0-9.]+)(us|ms|s)\b", out).groups()  # type: ignore[union-attr]
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {
+        "rps": rps,
+        "p50_ms": percentile("50%"),
+        "p99_ms": percentile("99%"),
+        "non_2xx": float(errors.group(1)) if errors else 0.0,
+    }
+
+
+@dataclass
+class Target:
+    name: str
+    keel: dict[str, Any]
+    floor: dict[str, Any] | None  # None: Keel against itself (floor_is_keel)
+    floor_is_keel: dict[str, Any] | None = None
+
+
+def measure_pair(
+    keel: Server, floor: Server, target: Target, args: argparse.Namespace, workdir: Path, known: list[int]
+) -> tuple[dict[str, float], dict[str, float], float, int]:
+    """Floor then Keel (or Keel's first page then its deepest), re-run while others used the CPU."""
+    for attempt in range(MAX_RETRIES + 1):
+        before_busy = busy_ticks()
+        before = {pid: cpu_ticks(pid) for pid in known}
+        before_own = own_ticks()
+        started = time.monotonic()
+        base_spec = target.floor if target.floor is not None else target.floor_is_keel
+        base_server = floor if target.floor is not None else keel
+        assert base_spec is not None
+        base = run_spec(base_server, base_spec, args, workdir)
+        measured = run_spec(keel, target.keel, args, workdir)
+        elapsed = time.monotonic() - started
+        # Processes that started meanwhile (a PostgreSQL backend for a new connection) count as ours.
+        now_known = set(before) | set(pids_of("postgres"))
+        ours = sum(cpu_ticks(pid) - before.get(pid, 0) for pid in now_known) + own_ticks() - before_own
+        others = (busy_ticks() - before_busy) - ours
+        share = others / CLOCK_TICKS / elapsed
+        if share <= INTERFERENCE_SHARE or attempt == MAX_RETRIES:
+            return base, measured, share, attempt
+        print(
+            f"  {target.name}: other processes used {share:.0%} of a core; running the pair again",
+            file=sys.stderr,
+        )
+    raise AssertionError("unreachable")
+
+
+def run_spec(
+    server: Server, spec: dict[str, Any], args: argparse.Namespace, workdir: Path
+) -> dict[str, float]:
+    return wrk(
+        f"http://127.0.0.1:{server.port}{spec['path']}",
+        duration=args.duration,
+        connections=args.connections,
+        workdir=workdir,
+        cpus=args.wrk_cpus,
+        method=spec.get("method", "GET"),
+        token=spec.get("token"),
+        body=spec.get("body"),
+    )
+
+
+def flask_cli(env: dict[str, str], *arguments: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", *arguments],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"flask {' '.join(arguments[:2])} failed: {result.stderr[-2000:]}")
+    return result.stdout
+
+
+def deepest_page_path(database_url: str, seed: int) -> str:
+    """The URL the last rel="next" link of the listing leads to (computed, not walked)."""
+    engine = sa.create_engine(database_url)
+    with engine.connect() as connection:
+        row = connection.execute(
+            sa.text(
+                "SELECT created_at, id FROM users ORDER BY created_at DESC, id DESC OFFSET :skip LIMIT 1"
+            ),
+            {"skip": max(0, seed - 21)},
+        ).one()
+    engine.dispose()
+    created_at = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
+    return f"/api/v1/users?limit=20&cursor={Cursor(created_at=created_at, id=row.id).encode()}"
+
+
+def pin_services(cpus: str | None) -> dict[int, str]:
+    """Pin PostgreSQL's processes to the servers' core; return their affinity to restore."""
+    saved: dict[int, str] = {}
+    if not cpus:
+        return saved
+    for pid in pids_of("postgres"):
+        current = (
+            subprocess.run(["taskset", "-p", "-c", str(pid)], capture_output=True, text=True, check=False)
+            .stdout.rsplit(":", 1)[-1]
+            .strip()
+        )
+        if (
+            subprocess.run(
+                ["taskset", "-p", "-c", cpus, str(pid)], capture_output=True, check=False
+            ).returncode
+            == 0
+        ):
+            saved[pid] = current
+    return saved
+
+
+def restore_affinity(saved: dict[int, str]) -> None:
+    for pid, cpus in saved.items():
+        subprocess.run(["taskset", "-p", "-c", cpus, str(pid)], capture_output=True, check=False)
+
+
+def machine() -> str:
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    memory = int(Path("/proc/meminfo").read_text().split()[1]) // 1024 // 1024
+    return f"{os.cpu_count()} cores, {model}, {memory} GiB, Python {platform.python_version()}, {platform.system()}"
+
+
+def table(results: dict[str, Any]) -> str:
+    lines = [
+        "| path | floor | Keel / floor (median) | pairs | Keel req/s | Keel p50 / p99 ms | floor req/s | floor p50 / p99 ms |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, row in results["targets"].items():
+        keel, base = row["keel"], row["floor"]
+        lines.append(
+            f"| {name} | {row['floor_name']} | **{row['ratio']:.2f}x** | {len(row['ratios'])} | {keel['rps']:.0f} | "
+            f"{keel['p50_ms']:.2f} / {keel['p99_ms']:.2f} | {base['rps']:.0f} | {base['p50_ms']:.2f} / {base['p99_ms']:.2f} |"
+        )
+    rss = results["rss_mib"]
+    lines.append("")
+    lines.append(
+        f"RSS per Keel worker: {rss['keel_start']:.1f} MiB at start, {rss['keel_end']:.1f} MiB at the end "
+        f"({rss['keel_growth']:+.1%}); floor: {rss['floor_start']:.1f} -> {rss['floor_end']:.1f} MiB."
+    )
+    lines.append(
+        f"Machine: {results['machine']}. Seed: {results['seed']} users; {results['duration']} s per run, "
+        f"{results['connections']} connections, {results['workers']} workers x {results['threads']} threads"
+        f"{', pinned' if results['pinned'] else ''}."
+    )
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seed", type=int, default=100_000, help="users to seed (default 100000)")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--warmup", type=int, default=3, help="seconds of warm-up per server and path")
+    parser.add_argument("--pairs", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--only", nargs="*", help="target names to run")
+    parser.add_argument("--no-pin", action="store_true", help="do not pin processes to cores")
+    parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results")
+    args = parser.parse_args()
+
+    if shutil.which("wrk") is None:
+        print("wrk is not installed: apt-get install wrk", file=sys.stderr)
+        return 2
+    pinned = (os.cpu_count() or 1) >= 2 and not args.no_pin and shutil.which("taskset") is not None
+    server_cpus = "0" if pinned else None
+    args.wrk_cpus = "1" if pinned else None
+
+    server_url = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
+    workdir = Path(tempfile.mkdtemp(prefix="keel-bench-"))
+    database = databases.create_pg_database(server_url, prefix="keel_bench")
+    redis_server = RedisServer(workdir)
+    servers: list[Server] = []
+    saved_affinity: dict[int, str] = {}
+    try:
+        databases.migrate(database)
+        redis_server.start()
+        limits = {
+            "RATELIMIT_DEFAULT": HIGH,
+            "RATELIMIT_LOGIN_IP": HIGH,
+            "RATELIMIT_LOGIN_EMAIL": HIGH,
+            "RATELIMIT_REGISTER": HIGH,
+            "RATELIMIT_REFRESH": HIGH,
+        }
+        env = app_environment(
+            database,
+            redis_server.url,
+            WEB_CONCURRENCY=str(args.workers),
+            GUNICORN_THREADS=str(args.threads),
+            PASSWORD_TIME_COST="2",
+            PASSWORD_MEMORY_KIB="19456",
+            LOG_LEVEL="INFO",
+            **limits,
+        )
+        started = time.monotonic()
+        print(flask_cli(env, "users", "seed", "--count", str(args.seed)).strip(), file=sys.stderr)
+        flask_cli(
+            env,
+            "users",
+            "create-admin",
+            "--email",
+            "bench-admin@example.com",
+            "--name",
+            "Bench",
+            "--password",
+            PASSWORD,
+        )
+        seeded_in = time.monotonic() - started
+
+        keel = Server(
+            "keel",
+            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+            {**env, "PROMETHEUS_MULTIPROC_DIR": str(workdir / "metrics")},
+            workdir,
+            server_cpus,
+        )
+        dsn = sa.make_url(database).set(drivername="postgresql").render_as_string(hide_password=False)
+        floor = Server(
+            "floor",
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-w",
+                str(args.workers),
+                "--threads",
+                str(args.threads),
+                "-k",
+                "gthread",
+                "--chdir",
+                str(ROOT / "bench"),
+                "baseline:app",
+            ],
+            {**env, "BASELINE_DSN": dsn},
+            workdir,
+            server_cpus,
+        )
+        servers = [keel, floor]
+        for server in servers:
+            server.start()
+        saved_affinity = pin_services(server_cpus)
+        if pinned:
+            subprocess.run(
+                ["taskset", "-a", "-p", "-c", "0", str(redis_server.process.pid)],  # type: ignore[union-attr]
+                capture_output=True,
+                check=False,
+            )
+
+        call(
+            keel.port,
+            "POST",
+            "/api/v1/auth/register",
+            {"email": "bench-user@example.com", "password": PASSWORD, "name": "Bench"},
+        )
+        user = call(
+            keel.port, "POST", "/api/v1/auth/login", {"email": "bench-user@example.com", "password": PASSWORD}
+        ).json()
+        admin = call(
+            keel.port,
+            "POST",
+            "/api/v1/auth/login",
+            {"email": "bench-admin@example.com", "password": PASSWORD},
+        ).json()
+        me = call(
+            keel.port, "GET", "/api/v1/users/me", headers={"Authorization": f"Bearer {user['access_token']}"}
+        ).json()
+        login_body = {"email": "bench-user@example.com", "password": PASSWORD}
+        targets = [
+            Target("GET /health", {"path": "/health"}, {"path": "/health"}),
+            Target(
+                "GET /api/v1/users/me",
+                {"path": "/api/v1/users/me", "token": user["access_token"]},
+                {"path": f"/users/{me['id']}"},
+            ),
+            Target(
+                "admin GET /api/v1/users/{id}",
+                {"path": f"/api/v1/users/{me['id']}", "token": admin["access_token"]},
+                {"path": f"/users/{me['id']}"},
+            ),
+            Target(
+                "GET /api/v1/users?limit=20",
+                {"path": "/api/v1/users?limit=20", "token": admin["access_token"]},
+                {"path": "/users?limit=20"},
+            ),
+            Target(
+                "deepest page / first page",
+                {"path": deepest_page_path(database, args.seed + 2), "token": admin["access_token"]},
+                None,
+                floor_is_keel={"path": "/api/v1/users?limit=20", "token": admin["access_token"]},
+            ),
+            Target(
+                "POST /api/v1/auth/login",
+                {"path": "/api/v1/auth/login", "method": "POST", "body": login_body},
+                {"path": "/verify", "method": "POST", "body": {"password": PASSWORD}},
+            ),
+        ]
+        if args.only:
+            targets = [t for t in targets if any(word in t.name for word in args.only)]
+
+        rss_start = {"keel": keel.worker_rss_mib(), "floor": floor.worker_rss_mib()}
+        known = [*keel.pids(), *floor.pids(), *pids_of("postgres"), redis_server.process.pid]  # type: ignore[union-attr]
+        results: dict[str, Any] = {"targets": {}}
+        for target in targets:
+            if args.warmup:
+                warm = argparse.Namespace(**{**vars(args), "duration": args.warmup})
+                for server, spec in (
+                    (keel, target.keel),
+                    (floor if target.floor else keel, target.floor or target.floor_is_keel),
+                ):
+                    run_spec(server, spec, warm, workdir)  # type: ignore[arg-type]
+            ratios, keel_runs, floor_runs, shares = [], [], [], []
+            for _ in range(args.pairs):
+                known = [*keel.pids(), *floor.pids(), *pids_of("postgres"), redis_server.process.pid]  # type: ignore[union-attr]
+                base, measured, share, _retries = measure_pair(keel, floor, target, args, workdir, known)
+                ratios.append(measured["rps"] / base["rps"])
+                keel_runs.append(measured)
+                floor_runs.append(base)
+                shares.append(share)
+            middle = sorted(range(len(ratios)), key=ratios.__getitem__)[len(ratios) // 2]
+            results["targets"][target.name] = {
+                "ratio": statistics.median(ratios),
+                "ratios": ratios,
+                "keel": keel_runs[middle],
+                "floor": floor_runs[middle],
+                "floor_name": "Keel's first page" if target.floor is None else "bare Flask",
+                "interference": max(shares),
+            }
+            print(f"  {target.name}: {statistics.median(ratios):.2f}x", file=sys.stderr)
+        rss_end = {"keel": keel.worker_rss_mib(), "floor": floor.worker_rss_mib()}
+        keel_start, keel_end = statistics.mean(rss_start["keel"]), statistics.mean(rss_end["keel"])
+        results.update(
+            rss_mib={
+                "keel_start": keel_start,
+                "keel_end": keel_end,
+                "keel_growth": keel_end / keel_start - 1,
+                "floor_start": statistics.mean(rss_start["floor"]),
+                "floor_end": statistics.mean(rss_end["floor"]),
+            },
+            machine=machine(),
+            seed=args.seed,
+            seeded_in_s=round(seeded_in, 1),
+            duration=args.duration,
+            connections=args.connections,
+            workers=args.workers,
+            threads=args.threads,
+            pinned=pinned,
+            at=datetime.now(UTC).isoformat(timespec="seconds"),
+        )
+        print(table(results))
+        args.output.mkdir(parents=True, exist_ok=True)
+        (args.output / f"bench-{results['at'].replace(':', '')}.json").write_text(
+            json.dumps(results, indent=2)
+        )
+        return 0
+    finally:
+        restore_affinity(saved_affinity)
+        for server in servers:
+            server.stop()
+        redis_server.stop()
+        databases.drop_pg_database(database)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,59 @@
+"""`make bench` works end to end: a tiny seed and one-second runs, only to prove the harness (CI runs it).
+Nothing here times anything: the figures live in docs/benchmarks.md."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PG_URL
+from tests.support.tools import require_program
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def test_the_benchmark_runs_and_prints_its_table(tmp_path: Path) -> None:
+    if PG_URL is None:
+        pytest.skip("the benchmark needs TEST_DATABASE_URL (CI always sets it)")
+    require_program("wrk", install="apt-get install wrk")
+    require_program("redis-server", install="apt-get install redis-server")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "bench/run.py",
+            "--seed",
+            "50",
+            "--duration",
+            "1",
+            "--warmup",
+            "0",
+            "--pairs",
+            "1",
+            "--connections",
+            "2",
+            "--no-pin",
+            "--output",
+            str(tmp_path),
+        ],
+        cwd=ROOT,
+        env={**os.environ, "BENCH_DATABASE_URL": PG_URL},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    for row in (
+        "GET /health",
+        "GET /api/v1/users/me",
+        "GET /api/v1/users?limit=20",
+        "POST /api/v1/auth/login",
+        "deepest page / first page",
+        "RSS per Keel worker",
+    ):
+        assert row in result.stdout, row
+    assert list(tmp_path.glob("bench-*.json"))
