@@ -196,3 +196,11 @@ def test_email_changes_are_limited_like_registrations(
         environ_base={"REMOTE_ADDR": "203.0.113.80"},
     )
     assert renamed.status_code == 200
+
+
+def test_remaining_counts_down_request_by_request(client: FlaskClient) -> None:
+    remaining = [client.get("/api/v1/users/me").headers["X-RateLimit-Remaining"] for _ in range(4)]
+    assert remaining == ["3", "2", "1", "0"]
+    refused = client.get("/api/v1/users/me")
+    assert refused.status_code == 429
+    assert refused.headers["X-RateLimit-Remaining"] == "0"
