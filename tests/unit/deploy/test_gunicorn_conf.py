@@ -180,3 +180,40 @@ def test_master_opens_nothing_that_would_cross_the_fork() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+_ACCESS_PROBE = """
+import runpy
+from gunicorn.config import Config
+settings = runpy.run_path("gunicorn.conf.py")
+config = Config()
+for name in ("accesslog", "logconfig_dict", "logger_class"):
+    config.set(name, settings[name])
+logger = config.logger_class(config)
+print(type(logger).__name__, logger.access_log_enabled)
+"""
+
+
+@pytest.mark.parametrize(("access_log", "enabled"), [(None, "False"), ("-", "True")])
+def test_gunicorn_builds_its_access_line_only_when_asked(access_log: str | None, enabled: str) -> None:
+    """gunicorn would build every request's access atoms just because a logconfig_dict is set."""
+    import subprocess
+    import sys
+
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "APP_ENV": "development",
+        "PROMETHEUS_MULTIPROC_DIR": str(ROOT / ".no-metrics"),
+        **({"GUNICORN_ACCESS_LOG": access_log} if access_log else {}),
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", _ACCESS_PROBE],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["KeelGunicornLogger", enabled]
