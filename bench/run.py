@@ -15,7 +15,6 @@ import argparse
 import json
 import os
 import platform
-import re
 import shutil
 import signal
 import statistics
@@ -34,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from app.domain.pagination import Cursor  # noqa: E402
+from bench import wrk_output  # noqa: E402
 from tests.e2e.stack import app_environment, call, wait_until_healthy  # noqa: E402
 from tests.support import databases  # noqa: E402
 from tests.support.redis_server import RedisServer, free_port  # noqa: E402
@@ -164,19 +164,7 @@ def wrk(
         check=True,
         timeout=duration + 60,
     ).stdout
-    rps = float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))  # type: ignore[union-attr]
-
-    def percentile(label: str) -> float:
-        value, unit = re.search(rf"{label}\s+([0-9.]+)(us|ms|s)\b", out).groups()  # type: ignore[union-attr]
-        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
-
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {
-        "rps": rps,
-        "p50_ms": percentile("50%"),
-        "p99_ms": percentile("99%"),
-        "non_2xx": float(errors.group(1)) if errors else 0.0,
-    }
+    return wrk_output.parse(out)
 
 
 @dataclass

@@ -11,7 +11,6 @@ import argparse
 import asyncio
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench import wrk_output  # noqa: E402
 from tests.e2e.stack import Instance, app_environment, call  # noqa: E402
 from tests.support import databases  # noqa: E402
 from tests.support.redis_server import RedisServer, free_port  # noqa: E402
@@ -56,19 +56,7 @@ def wrk(port: int, token: str, duration: int, connections: int, workdir: Path) -
         check=True,
         timeout=duration + 60,
     ).stdout
-    rps = float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))  # type: ignore[union-attr]
-
-    def pct(label: str) -> float:
-        value, unit = re.search(rf"{label}\s+([0-9.]+)(us|ms|s)", out).groups()  # type: ignore[union-attr]
-        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
-
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {
-        "rps": rps,
-        "p50_ms": pct("50%"),
-        "p99_ms": pct("99%"),
-        "non_2xx": float(errors.group(1)) if errors else 0,
-    }
+    return wrk_output.parse(out)
 
 
 class DelayProxy:

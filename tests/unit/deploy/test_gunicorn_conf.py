@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib.util
 import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -26,6 +28,24 @@ def load_conf(monkeypatch: pytest.MonkeyPatch, **env: str) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def run_conf_probe(probe: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run Python code in a fresh interpreter beside gunicorn.conf.py, as gunicorn's master would."""
+    return subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "APP_ENV": "development",
+            "PROMETHEUS_MULTIPROC_DIR": str(ROOT / ".no-metrics"),
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -156,28 +176,12 @@ def test_dockerfile_installs_from_the_same_lock_and_uv_as_make() -> None:
 
 def test_master_opens_nothing_that_would_cross_the_fork() -> None:
     """gunicorn.conf.py runs in the master: no ORM, database driver, Redis client or metric values there."""
-    import subprocess
-    import sys
-
     probe = (
         "import runpy, sys; runpy.run_path('gunicorn.conf.py'); "
         "print(sorted(m for m in ('sqlalchemy', 'psycopg2', 'redis', 'flask_sqlalchemy', 'prometheus_client', "
         "'app.factory') if m in sys.modules))"
     )
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "APP_ENV": "development",
-        "PROMETHEUS_MULTIPROC_DIR": str(ROOT / ".no-metrics"),
-    }
-    result = subprocess.run(
-        [sys.executable, "-c", probe],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_conf_probe(probe)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
 
@@ -197,23 +201,6 @@ print(type(logger).__name__, logger.access_log_enabled)
 @pytest.mark.parametrize(("access_log", "enabled"), [(None, "False"), ("-", "True")])
 def test_gunicorn_builds_its_access_line_only_when_asked(access_log: str | None, enabled: str) -> None:
     """gunicorn would build every request's access atoms just because a logconfig_dict is set."""
-    import subprocess
-    import sys
-
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "APP_ENV": "development",
-        "PROMETHEUS_MULTIPROC_DIR": str(ROOT / ".no-metrics"),
-        **({"GUNICORN_ACCESS_LOG": access_log} if access_log else {}),
-    }
-    result = subprocess.run(
-        [sys.executable, "-c", _ACCESS_PROBE],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_conf_probe(_ACCESS_PROBE, **({"GUNICORN_ACCESS_LOG": access_log} if access_log else {}))
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["KeelGunicornLogger", enabled]
