@@ -7,10 +7,8 @@ from typing import Any
 
 from flask import Response
 from flask_jwt_extended import JWTManager
-from flask_jwt_extended.config import config as jwt_config
-from flask_jwt_extended.exceptions import JWTDecodeError
 
-from app.auth.tokens import REQUIRED_CLAIMS, claims_are_complete
+from app.auth.tokens import claims_are_complete
 from app.composition import container
 from app.domain.principal import Principal
 from app.observability.context import set_user_id
@@ -22,7 +20,6 @@ def _unauthorized(code: str, detail: str) -> Response:
 
 
 def register(jwt: JWTManager) -> None:
-    jwt.decode_key_loader(_decode_key)
     jwt.token_verification_loader(_claims_are_complete)
     jwt.user_lookup_loader(_load_principal)
     jwt.unauthorized_loader(_missing)
@@ -32,17 +29,6 @@ def register(jwt: JWTManager) -> None:
     jwt.needs_fresh_token_loader(_revoked)
     jwt.token_verification_failed_loader(_incomplete)
     jwt.user_lookup_error_loader(_revoked)
-
-
-def _decode_key(_header: dict[str, Any], unverified: dict[str, Any]) -> str:
-    """The verification key, given only to a payload that carries every required claim itself.
-
-    flask-jwt-extended fills in a missing "type" (as "access") and "jti" once decoded, so the
-    verification loader alone cannot tell an absent claim from a defaulted one.
-    """
-    if any(name not in unverified for name in REQUIRED_CLAIMS):
-        raise JWTDecodeError("The token is missing a required claim.")
-    return jwt_config.decode_key
 
 
 def _claims_are_complete(_header: dict[str, Any], data: dict[str, Any]) -> bool:
