@@ -7,17 +7,23 @@ request's database session. Routes, the JWT guard and the CLI ask `container()` 
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from types import TracebackType
 from typing import TYPE_CHECKING
+from urllib.parse import urlencode
 
 import sqlalchemy as sa
+from dramatiq.common import compute_backoff
 from flask import Flask, current_app
 from sqlalchemy.orm import Session
 
 from app.auth import callers
+from app.auth.password_reset import RESET_REQUESTED, SEND_MAIL, PasswordResetService
 from app.auth.repository import SqlSessionRepository
+from app.auth.reset_tokens import SqlResetTokenRepository
 from app.auth.service import AuthService
 from app.auth.tokens import JwtTokenIssuer
 from app.config import Settings
@@ -27,6 +33,14 @@ from app.domain.passwords import Argon2PasswordHasher, PasswordHasher
 from app.domain.principal import Principal
 from app.extensions import db
 from app.health.checks import ping_database
+from app.jobs.queue import JobQueue, make_broker
+from app.jobs.sweep import Sweeper
+from app.mail.delivery import mail_handler
+from app.mail.log_sender import LogSender
+from app.mail.messages import MailSender
+from app.mail.smtp import SmtpEndpoint, SmtpSender
+from app.outbox.repository import SqlOutboxRepository
+from app.outbox.service import OutboxProcessor
 from app.persistence.unit_of_work import SqlUnitOfWork
 from app.users import repository as user_repository
 from app.users.repository import SqlUserRepository
@@ -35,22 +49,41 @@ from app.web.attempt_budget import LimiterAttemptBudget
 from app.web.rate_limits import storage_check
 
 if TYPE_CHECKING:
-    import uuid
-
     from flask_limiter import Limiter
 
 ReadinessCheck = Callable[[], None]
+MAX_BACKOFF_MS = 3_600_000
 
 _EXTENSION = "keel"
 
 
 class KeelUnitOfWork(SqlUnitOfWork):
-    """One request's transaction and every repository over it."""
+    """One request's (or job's) transaction and every repository over it.
 
-    def __init__(self, session: Session) -> None:
+    Outbox messages recorded in it are handed to the job queue once it commits, and dropped with
+    it when it rolls back; rows never handed over (a crash in between) are found by the sweep.
+    """
+
+    def __init__(self, session: Session, *, publish: Callable[[list[uuid.UUID]], None]) -> None:
         super().__init__(session, constraint_errors={**user_repository.CONSTRAINT_ERRORS})
         self.users = SqlUserRepository(session)
         self.sessions = SqlSessionRepository(session)
+        self.reset_tokens = SqlResetTokenRepository(session)
+        self.outbox = SqlOutboxRepository(session)
+        self._publish = publish
+
+    def commit(self) -> None:
+        super().commit()
+        self._publish(self.outbox.take_new())
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        super().__exit__(exc_type, exc, tb)
+        self.outbox.take_new()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -61,10 +94,61 @@ class Container:
     limiter: Limiter
     attempts: AttemptBudget
     readiness_checks: Mapping[str, ReadinessCheck]
+    reset_requests: AttemptBudget
+    mail_sender: MailSender
+    jobs: JobQueue
     clock: Callable[[], datetime] = field(default=utcnow)
 
     def unit_of_work(self) -> KeelUnitOfWork:
-        return KeelUnitOfWork(db.session())
+        return KeelUnitOfWork(db.session(), publish=self.jobs.publish)
+
+    def password_reset_service(self) -> PasswordResetService:
+        settings = self.settings
+        return PasswordResetService(
+            uow=self.unit_of_work(),
+            hasher=self.hasher,
+            requests_per_email=self.reset_requests,
+            ttl=timedelta(seconds=settings.password_reset_ttl_seconds),
+            link=lambda token: f"{settings.frontend_url}/reset-password?{urlencode({'token': token})}",
+            clock=self.clock,
+        )
+
+    def outbox_processor(self) -> OutboxProcessor:
+        base_ms = int(self.settings.mail_retry_base_seconds * 1000)
+        return OutboxProcessor(
+            unit_of_work=self.unit_of_work,
+            handlers={
+                RESET_REQUESTED: self.password_reset_service().issue,
+                SEND_MAIL: mail_handler(self.mail_sender),
+            },
+            max_attempts=self.settings.mail_max_attempts,
+            backoff=lambda attempts: timedelta(
+                milliseconds=compute_backoff(attempts - 1, factor=base_ms, max_backoff=MAX_BACKOFF_MS)[1]
+            ),
+            clock=self.clock,
+        )
+
+    def sweeper(self) -> Sweeper:
+        """The sweep of pending messages whose queue entry was lost; each pass in its own transaction."""
+
+        def find_due(before: datetime) -> list[uuid.UUID]:
+            with self.unit_of_work() as uow:
+                ids = uow.outbox.due(before=before, now=self.clock(), limit=500)
+                uow.commit()
+            return ids
+
+        def count_pending() -> int:
+            with self.unit_of_work() as uow:
+                return uow.outbox.count("pending")
+
+        return Sweeper(
+            find_due=find_due,
+            count_pending=count_pending,
+            publish=self.jobs.publish,
+            clock=self.clock,
+            grace=timedelta(seconds=self.settings.outbox_sweep_grace_seconds),
+            interval_seconds=self.settings.outbox_sweep_interval_seconds,
+        )
 
     def user_service(self) -> UserService:
         return UserService(
@@ -89,7 +173,7 @@ class Container:
         return callers.load_caller(sessions, user_id=user_id, session_id=session_id, now=self.clock())
 
 
-def build_container(settings: Settings, *, limiter: Limiter, engine: sa.Engine) -> Container:
+def build_container(settings: Settings, *, app: Flask, limiter: Limiter, engine: sa.Engine) -> Container:
     """Make the process's adapters once; a new app (a test, a worker) gets its own."""
     checks: dict[str, ReadinessCheck] = {"database": ping_database(engine)}
     if settings.redis_url is not None:
@@ -113,6 +197,29 @@ def build_container(settings: Settings, *, limiter: Limiter, engine: sa.Engine) 
             enabled=settings.ratelimit_enabled,
         ),
         readiness_checks=checks,
+        reset_requests=LimiterAttemptBudget(
+            limiter,
+            limit=settings.ratelimit_password_reset_email,
+            secret=settings.jwt_secret_key.encode(),
+            enabled=settings.ratelimit_enabled,
+            purpose="password reset requests",
+        ),
+        mail_sender=_mail_sender(settings),
+        jobs=JobQueue(
+            make_broker(settings.redis_url, app=app),
+            process=lambda message_id: container().outbox_processor().process(message_id),
+            in_process=settings.redis_url is None,
+        ),
+    )
+
+
+def _mail_sender(settings: Settings) -> MailSender:
+    if settings.smtp_url is None:
+        return LogSender()
+    return SmtpSender(
+        SmtpEndpoint.parse(settings.smtp_url),
+        sender=settings.mail_from,
+        timeout_seconds=settings.smtp_timeout_seconds,
     )
 
 

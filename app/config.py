@@ -7,14 +7,18 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 from environs import Env, EnvError
 from limits import parse_many
 from marshmallow import ValidationError
 from marshmallow.validate import OneOf, Range
+
+from app.mail.smtp import SmtpEndpoint
 
 PROFILES = ("development", "test", "production")
 # A process that does not say what it is gets the safe answer: `make run` and the tests say so.
@@ -79,6 +83,18 @@ class Settings:
     web_concurrency: int
     refresh_reuse_grace_seconds: int
     session_lifetime_seconds: int
+    smtp_url: Secret | None
+    smtp_timeout_seconds: float
+    mail_from: str
+    frontend_url: str
+    mail_max_attempts: int
+    mail_retry_base_seconds: float
+    outbox_sweep_interval_seconds: float
+    outbox_sweep_grace_seconds: float
+    password_reset_ttl_seconds: int
+    ratelimit_password_reset: str
+    ratelimit_password_reset_email: str
+    ratelimit_password_reset_confirm: str
 
     @property
     def is_production(self) -> bool:
@@ -164,12 +180,40 @@ def load_settings(overrides: Mapping[str, Any] | None = None, *, instance_path: 
             "REFRESH_REUSE_GRACE_SECONDS", 2, validate=Range(min=0, max=60)
         ),
         "session_lifetime_seconds": env.int("SESSION_LIFETIME_SECONDS", 90 * 86400, validate=_POSITIVE),
+        "smtp_url": env.str("SMTP_URL", "", validate=_smtp_url) or None,
+        "smtp_timeout_seconds": env.float(
+            "SMTP_TIMEOUT_SECONDS", 10.0, validate=Range(min=0, min_inclusive=False)
+        ),
+        "mail_from": env.str("MAIL_FROM", "Keel <no-reply@localhost>", validate=_mail_from)
+        if dev_like
+        else env.str("MAIL_FROM", validate=_mail_from),
+        "frontend_url": env.str("FRONTEND_URL", "http://localhost:3000", validate=_frontend_url)
+        if dev_like
+        else env.str("FRONTEND_URL", validate=_frontend_url),
+        "mail_max_attempts": env.int("MAIL_MAX_ATTEMPTS", 8, validate=Range(min=1, max=100)),
+        "mail_retry_base_seconds": env.float(
+            "MAIL_RETRY_BASE_SECONDS", 15.0, validate=Range(min=0, min_inclusive=False)
+        ),
+        "outbox_sweep_interval_seconds": env.float(
+            "OUTBOX_SWEEP_INTERVAL_SECONDS", 30.0, validate=Range(min=0, min_inclusive=False)
+        ),
+        "outbox_sweep_grace_seconds": env.float("OUTBOX_SWEEP_GRACE_SECONDS", 60.0, validate=Range(min=0)),
+        "password_reset_ttl_seconds": env.int("PASSWORD_RESET_TTL_SECONDS", 1800, validate=Range(min=60)),
+        "ratelimit_password_reset": env.str("RATELIMIT_PASSWORD_RESET", "10 per hour", validate=_rate_limit),
+        "ratelimit_password_reset_email": env.str(
+            "RATELIMIT_PASSWORD_RESET_EMAIL", "3 per hour", validate=_rate_limit
+        ),
+        "ratelimit_password_reset_confirm": env.str(
+            "RATELIMIT_PASSWORD_RESET_CONFIRM", "10 per 15 minutes", validate=_rate_limit
+        ),
     }
     try:
         env.seal()
     except EnvError as error:
         raise ConfigError(_first_error(error)) from None
     values["jwt_secret_key"] = Secret(values["jwt_secret_key"])
+    if values["smtp_url"] is not None:
+        values["smtp_url"] = Secret(values["smtp_url"])
     values["log_level"] = values["log_level"].upper()
     settings = Settings(**values)
     _check_safety(settings)
@@ -224,6 +268,33 @@ def _base_url(value: str) -> None:
         raise ValidationError("must be scheme://host[:port] (lower case, no path, no trailing slash)")
 
 
+def _smtp_url(value: str) -> None:
+    if not value:
+        return
+    try:
+        SmtpEndpoint.parse(value)
+    except ValueError as error:
+        raise ValidationError(str(error)) from None
+
+
+def _mail_from(value: str) -> None:
+    if "@" not in parseaddr(value)[1]:
+        raise ValidationError("must be an address, optionally with a name: Keel <no-reply@example.com>")
+
+
+def _frontend_url(value: str) -> None:
+    """Links in mails start with it: scheme://host[:port][/path], no query, no trailing slash."""
+    parts = urlsplit(value)
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.query
+        or parts.fragment
+        or value.endswith("/")
+    ):
+        raise ValidationError("must be http(s)://host[:port][/path] with no query and no trailing slash")
+
+
 def _origins(raw: str | None) -> tuple[str, ...]:
     return tuple(origin.strip() for origin in (raw or "").split(",") if origin.strip())
 
@@ -244,8 +315,7 @@ def _check_safety(settings: Settings) -> None:
         raise ConfigError("JWT_SECRET_KEY: a development or example key cannot be used in production")
     if settings.is_sqlite:
         raise ConfigError("DATABASE_URL: SQLite is not supported in production; use PostgreSQL")
-    if settings.redis_url is None and settings.ratelimit_enabled and settings.web_concurrency > 1:
-        raise ConfigError(
-            f"REDIS_URL: required with {settings.web_concurrency} workers (WEB_CONCURRENCY), "
-            "in-memory rate limits would multiply by the worker count"
-        )
+    if settings.smtp_url is None:
+        raise ConfigError("SMTP_URL: required in production, where mail is never only logged")
+    if settings.redis_url is None:
+        raise ConfigError("REDIS_URL: required in production: the job queue and shared rate limits run on it")

@@ -16,7 +16,9 @@ from app.auth import jwt_callbacks
 from app.auth.routes import AUTH_PATH
 from app.auth.routes import blp as auth_blp
 from app.cli.auth import auth_cli
+from app.cli.outbox import outbox_cli
 from app.cli.users import users_cli
+from app.cli.worker import worker_command
 from app.config import Settings, load_settings
 from app.extensions import db, jwt, migrate
 from app.health.routes import blp as health_blp
@@ -67,7 +69,9 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     error_handlers.register(app)
     _register_cli(app)
     with app.app_context():
-        composition.install(app, composition.build_container(settings, limiter=limiter, engine=db.engine))
+        composition.install(
+            app, composition.build_container(settings, app=app, limiter=limiter, engine=db.engine)
+        )
     return app
 
 
@@ -178,3 +182,5 @@ def _register_hooks(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(auth_cli)
+    app.cli.add_command(outbox_cli)
+    app.cli.add_command(worker_command)

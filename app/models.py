@@ -1,6 +1,7 @@
 """Every model, imported in one place so migrations and metadata see the whole schema."""
 
-from app.auth.models import AuthSession
+from app.auth.models import AuthSession, PasswordResetToken
+from app.outbox.models import OutboxMessage
 from app.users.models import User
 
-__all__ = ["AuthSession", "User"]
+__all__ = ["AuthSession", "OutboxMessage", "PasswordResetToken", "User"]

@@ -1,6 +1,6 @@
 """Errors of authentication, each with its contract code."""
 
-from app.domain.errors import Forbidden, Unauthorized
+from app.domain.errors import BadRequest, Forbidden, Unauthorized
 
 
 class InvalidCredentials(Unauthorized):
@@ -26,3 +26,8 @@ class TokenReused(Unauthorized):
 class TokenExpired(Unauthorized):
     code = "token_expired"
     default_detail = "The token has expired."
+
+
+class InvalidResetToken(BadRequest):
+    code = "invalid_token"
+    default_detail = "This reset link is invalid, expired or already used; ask for a new one."

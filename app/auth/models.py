@@ -32,3 +32,19 @@ class AuthSession(Base):
     user_agent: Mapped[str | None] = mapped_column(sa.String(256))
     revoked_at: Mapped[datetime | None]
     revoked_reason: Mapped[str | None] = mapped_column(sa.String(32))
+
+
+class PasswordResetToken(Base):
+    """A one-time reset token, stored only as its SHA-256: the database never holds a usable token."""
+
+    __tablename__ = "password_reset_tokens"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid7)
+    user_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    # SHA-256 of the password hash it was issued against: any later password change, by any
+    # route, makes the token stale without anyone having to remember to revoke it.
+    password_fingerprint: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]

@@ -8,7 +8,13 @@ from flask import Response, after_this_request, request, url_for
 from flask.views import MethodView
 from flask_jwt_extended import get_jwt, set_refresh_cookies, unset_jwt_cookies
 
-from app.auth.schemas import LoginSchema, RegisterSchema, TokenPairSchema
+from app.auth.schemas import (
+    LoginSchema,
+    PasswordResetConfirmSchema,
+    PasswordResetRequestSchema,
+    RegisterSchema,
+    TokenPairSchema,
+)
 from app.auth.service import TokenPair
 from app.auth.tokens import refresh_claims
 from app.composition import container
@@ -99,3 +105,35 @@ class Logout(MethodView):
         response = Response(status=204)
         unset_jwt_cookies(response)
         return response
+
+
+@blp.route("/password-reset")
+class PasswordReset(MethodView):
+    @rate_limit(lambda limits: limits.ratelimit_password_reset, scope="password-reset")
+    @blp.arguments(PasswordResetRequestSchema)
+    @blp.response(202)
+    @blp.alt_response(422, description="Invalid body")
+    @blp.alt_response(
+        429, description="`rate_limited`: too many requests from this address or for this email"
+    )
+    def post(self, body: dict[str, Any]) -> Response:
+        """Mail a reset link; the same answer whether or not the address has an account."""
+        container().password_reset_service().request(body["email"])
+        return Response(status=202)
+
+
+@blp.route("/password-reset/confirm")
+class PasswordResetConfirm(MethodView):
+    # Per client address, every attempt counted: guessing tokens runs out of tries quickly.
+    @rate_limit(lambda limits: limits.ratelimit_password_reset_confirm, scope="password-reset-confirm")
+    @blp.arguments(PasswordResetConfirmSchema)
+    @blp.response(204)
+    @blp.alt_response(
+        400, description="`invalid_token`: the token is wrong, expired, used, or older than the password"
+    )
+    @blp.alt_response(422, description="Invalid body, weak or common password (the token stays usable)")
+    @blp.alt_response(429, description="`rate_limited`: too many attempts from this address")
+    def post(self, body: dict[str, Any]) -> Response:
+        """Choose a new password with the token from the mail; every session of the account ends."""
+        container().password_reset_service().confirm(body["token"], body["new_password"])
+        return Response(status=204)

@@ -24,3 +24,12 @@ class TokenPairSchema(ma.Schema):
     expires_in = ma.fields.Integer(
         required=True, metadata={"description": "Access token lifetime in seconds"}
     )
+
+
+class PasswordResetRequestSchema(ma.Schema):
+    email = TrimmedEmail(required=True)
+
+
+class PasswordResetConfirmSchema(ma.Schema):
+    token = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=128))
+    new_password = Password(required=True)

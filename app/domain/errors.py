@@ -16,6 +16,13 @@ class DomainError(Exception):
         super().__init__(self.detail)
 
 
+class BadRequest(DomainError):
+    """Well-formed input that cannot be acted on, such as a one-time token that is wrong or spent."""
+
+    code = "bad_request"
+    default_detail = "The request cannot be acted on."
+
+
 class Unauthorized(DomainError):
     code = "unauthorized"
     default_detail = "Authentication is required."

@@ -33,6 +33,21 @@ POOL_IN_USE = Gauge(
     "keel_db_pool_connections_in_use", "Database connections checked out", multiprocess_mode="livesum"
 )
 
+OUTBOX_EVENTS = Counter(
+    "keel_outbox_messages_total",
+    "Outbox messages by event: queued, done, retry, dead, skipped, publish_failed, swept",
+    ["event"],
+)
+OUTBOX_PENDING = Gauge(
+    "keel_outbox_pending_messages",
+    "Outbox messages waiting to run (the queue depth)",
+    multiprocess_mode="mostrecent",
+)
+
+
+def outbox_event(event: str, count: int = 1) -> None:
+    OUTBOX_EVENTS.labels(event).inc(count)
+
 
 def register(app: Flask) -> None:
     app.after_request(_observe)

@@ -61,9 +61,9 @@ class UserChanges:
         return frozenset(self.values)
 
 
-def ensure_strong_password(password: str) -> None:
+def ensure_strong_password(password: str, *, field: str = "password") -> None:
     if is_common(password):
-        raise InvalidInput("This password is too common; choose another.", field="password")
+        raise InvalidInput("This password is too common; choose another.", field=field)
 
 
 class UserService:

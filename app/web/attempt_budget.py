@@ -27,11 +27,14 @@ _SCOPE = "password-attempts"
 
 
 class LimiterAttemptBudget:
-    def __init__(self, limiter: Limiter, *, limit: str, secret: bytes, enabled: bool) -> None:
+    def __init__(
+        self, limiter: Limiter, *, limit: str, secret: bytes, enabled: bool, purpose: str = "attempt budget"
+    ) -> None:
         self._limiter = limiter
         self._item = parse(limit)
-        # Domain separation: the signing key never hashes addresses directly.
-        self._key = hmac.new(secret, b"keel attempt budget", hashlib.sha256).digest()
+        # Domain separation: the signing key never hashes addresses directly, and two budgets
+        # (login guesses, reset mails) never count in each other's keys.
+        self._key = hmac.new(secret, f"keel {purpose}".encode(), hashlib.sha256).digest()
         self._enabled = enabled
         self._local = MemoryStorage()
 

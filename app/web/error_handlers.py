@@ -18,6 +18,7 @@ log = logging.getLogger("keel.errors")
 DB_RETRY_AFTER_SECONDS = "5"
 
 _DOMAIN_STATUS: dict[type[errors.DomainError], int] = {
+    errors.BadRequest: 400,
     errors.Unauthorized: 401,
     errors.Forbidden: 403,
     errors.NotFound: 404,

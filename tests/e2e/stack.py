@@ -135,6 +135,10 @@ def app_environment(database_url: str, redis_url: str, **extra: str) -> dict[str
         "PASSWORD_TIME_COST": "1",
         "PASSWORD_MEMORY_KIB": "8192",
         "GUNICORN_GRACEFUL_TIMEOUT": "20",
+        # Nothing listens there: a stack that sends mail must bring its own SMTP server.
+        "SMTP_URL": "smtp://127.0.0.1:9",
+        "MAIL_FROM": "Keel <no-reply@keel.test>",
+        "FRONTEND_URL": "https://app.keel.test",
         **extra,
     }
 

@@ -31,7 +31,13 @@ def test_production_without_jwt_secret_refuses_to_start() -> None:
 
 def test_production_with_sqlite_refuses_to_start() -> None:
     result = _start_wsgi(
-        {"APP_ENV": "production", "JWT_SECRET_KEY": "s" * 48, "DATABASE_URL": "sqlite:///x.db"}
+        {
+            "APP_ENV": "production",
+            "JWT_SECRET_KEY": "s" * 48,
+            "DATABASE_URL": "sqlite:///x.db",
+            "MAIL_FROM": "no-reply@example.com",
+            "FRONTEND_URL": "https://app.example.com",
+        }
     )
     assert result.returncode == 2
     assert "DATABASE_URL" in result.stderr
@@ -55,6 +61,9 @@ def test_a_process_without_app_env_never_gets_the_development_key(tmp_path: Path
             "JWT_SECRET_KEY": "x" * 40,
             "DATABASE_URL": "postgresql://db/keel",
             "REDIS_URL": "redis://r:6379/0",
+            "SMTP_URL": "smtp://mail:25",
+            "MAIL_FROM": "no-reply@example.com",
+            "FRONTEND_URL": "https://app.example.com",
         },
         capture_output=True,
         text=True,

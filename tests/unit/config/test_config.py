@@ -13,6 +13,10 @@ def production(**extra: Any) -> dict[str, Any]:
         "APP_ENV": "production",
         "JWT_SECRET_KEY": STRONG,
         "DATABASE_URL": PG,
+        "REDIS_URL": "redis://cache:6379/0",
+        "SMTP_URL": "smtp://mail.example.com:587?starttls=true",
+        "MAIL_FROM": "Keel <no-reply@example.com>",
+        "FRONTEND_URL": "https://app.example.com",
         "WEB_CONCURRENCY": "1",
         **extra,
     }
@@ -39,7 +43,17 @@ def test_load_settings_production_accepts_safe_config() -> None:
         ({"JWT_SECRET_KEY": "too-short"}, "JWT_SECRET_KEY"),
         ({"JWT_SECRET_KEY": "keel-development-only-secret-key-do-not-deploy"}, "JWT_SECRET_KEY"),
         ({"DATABASE_URL": "sqlite:///keel.db"}, "DATABASE_URL"),
-        ({"WEB_CONCURRENCY": "4"}, "REDIS_URL"),
+        ({"REDIS_URL": None}, "REDIS_URL"),
+        ({"SMTP_URL": None}, "SMTP_URL"),
+        ({"SMTP_URL": "http://mail.example.com"}, "SMTP_URL"),
+        ({"SMTP_URL": "smtps://mail.example.com?starttls=true"}, "SMTP_URL"),
+        ({"FRONTEND_URL": None}, "FRONTEND_URL"),
+        ({"FRONTEND_URL": "https://app.example.com/"}, "FRONTEND_URL"),
+        ({"FRONTEND_URL": "javascript:alert(1)"}, "FRONTEND_URL"),
+        ({"MAIL_FROM": None}, "MAIL_FROM"),
+        ({"MAIL_FROM": "nobody"}, "MAIL_FROM"),
+        ({"MAIL_MAX_ATTEMPTS": "0"}, "MAIL_MAX_ATTEMPTS"),
+        ({"PASSWORD_RESET_TTL_SECONDS": "5"}, "PASSWORD_RESET_TTL_SECONDS"),
         ({"JWT_SECRET_KEY": "CHANGE-ME-to-at-least-32-random-bytes-from-a-secret-store"}, "JWT_SECRET_KEY"),
         ({"RATELIMIT_LOGIN_EMAIL": "ten a minute"}, "RATELIMIT_LOGIN_EMAIL"),
         ({"RATELIMIT_DEFAULT": "bogus"}, "RATELIMIT_DEFAULT"),
@@ -68,8 +82,10 @@ def test_load_settings_refuses_unknown_profile() -> None:
         load_settings({"APP_ENV": "staging"})
 
 
-def test_load_settings_in_memory_limits_allowed_with_one_worker() -> None:
-    assert load_settings(production(WEB_CONCURRENCY="1")).redis_url is None
+def test_smtp_password_does_not_show_itself() -> None:
+    settings = load_settings(production(SMTP_URL="smtps://keel:hunter2-secret@mail.example.com"))
+    assert "hunter2-secret" not in repr(settings)
+    assert settings.smtp_url == "smtps://keel:hunter2-secret@mail.example.com"
 
 
 def test_secret_does_not_show_itself() -> None:
@@ -92,18 +108,6 @@ def test_load_settings_reads_dotenv_only_in_development(
 def test_load_settings_parses_cors_origins_list() -> None:
     settings = load_settings({"APP_ENV": "test", "CORS_ORIGINS": "https://a.example, https://b.example"})
     assert settings.cors_origins == ("https://a.example", "https://b.example")
-
-
-def test_load_settings_production_counts_default_workers_for_the_redis_check(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr("os.cpu_count", lambda: 2)
-    monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
-    config = production()
-    config.pop("WEB_CONCURRENCY")
-    with pytest.raises(ConfigError, match=r"^REDIS_URL: required with 4 workers"):
-        load_settings(config)
-    assert load_settings({**config, "REDIS_URL": "redis://cache:6379/0"}).web_concurrency == 4
 
 
 @pytest.mark.parametrize(
