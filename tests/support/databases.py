@@ -13,6 +13,7 @@ from flask import Flask
 from flask_migrate import upgrade
 
 from app import create_app
+from app.composition import container
 from app.extensions import db
 
 
@@ -38,8 +39,10 @@ def migrate(database_url: str) -> None:
 
 
 def dispose(app: Flask) -> None:
-    """Close what an app holds open: its database pool and its rate-limit storage connections."""
+    """Close what an app holds open: its in-process job worker, its database pool and its
+    rate-limit storage connections."""
     with app.app_context():
+        container().jobs.stop()
         db.engine.dispose()
     for limiter in app.extensions.get("limiter", ()):
         client = getattr(limiter.storage, "storage", None)
