@@ -30,8 +30,9 @@ class _Inbox:
 
 
 class SmtpServer:
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, *, delay_seconds: float = 0.0) -> None:
         self.port = port or free_port()
+        self.delay_seconds = delay_seconds
         self.messages: list[EmailMessage] = []
         self.recipients: list[list[str]] = []
         self._controller: Controller | None = None
