@@ -64,8 +64,11 @@ class KeelUnitOfWork(SqlUnitOfWork):
     it when it rolls back; rows never handed over (a crash in between) are found by the sweep.
     """
 
-    def __init__(self, session: Session, *, publish: Callable[[list[uuid.UUID]], None]) -> None:
+    def __init__(
+        self, session: Session, *, publish: Callable[[list[uuid.UUID]], None], owns_session: bool = False
+    ) -> None:
         super().__init__(session, constraint_errors={**user_repository.CONSTRAINT_ERRORS})
+        self._owns_session = owns_session
         self.users = SqlUserRepository(session)
         self.sessions = SqlSessionRepository(session)
         self.reset_tokens = SqlResetTokenRepository(session)
@@ -84,6 +87,8 @@ class KeelUnitOfWork(SqlUnitOfWork):
     ) -> None:
         super().__exit__(exc_type, exc, tb)
         self.outbox.take_new()
+        if self._owns_session:
+            self.session.close()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -102,6 +107,13 @@ class Container:
     def unit_of_work(self) -> KeelUnitOfWork:
         return KeelUnitOfWork(db.session(), publish=self.jobs.publish)
 
+    def job_unit_of_work(self) -> KeelUnitOfWork:
+        """A job's own session and connection, closed when its block ends: a job's transaction is
+        never the request's, even when both run in one process."""
+        return KeelUnitOfWork(
+            Session(db.engine, expire_on_commit=False), publish=self.jobs.publish, owns_session=True
+        )
+
     def password_reset_service(self) -> PasswordResetService:
         settings = self.settings
         return PasswordResetService(
@@ -116,7 +128,7 @@ class Container:
     def outbox_processor(self) -> OutboxProcessor:
         base_ms = int(self.settings.mail_retry_base_seconds * 1000)
         return OutboxProcessor(
-            unit_of_work=self.unit_of_work,
+            unit_of_work=self.job_unit_of_work,
             handlers={
                 RESET_REQUESTED: self.password_reset_service().issue,
                 SEND_MAIL: mail_handler(self.mail_sender),
@@ -132,13 +144,13 @@ class Container:
         """The sweep of pending messages whose queue entry was lost; each pass in its own transaction."""
 
         def find_due(before: datetime) -> list[uuid.UUID]:
-            with self.unit_of_work() as uow:
+            with self.job_unit_of_work() as uow:
                 ids = uow.outbox.due(before=before, now=self.clock(), limit=500)
                 uow.commit()
             return ids
 
         def count_pending() -> int:
-            with self.unit_of_work() as uow:
+            with self.job_unit_of_work() as uow:
                 return uow.outbox.count("pending")
 
         return Sweeper(

@@ -160,6 +160,8 @@ def test_the_stricter_limits_are_those_the_routes_declare(app: Flask) -> None:
         ("auth.Login", "POST", "login-ip", "5 per minute"),
         ("auth.Refresh", "POST", None, "60 per minute"),
         ("users.UserById", "PATCH", "email-change", "2 per minute"),
+        ("auth.PasswordReset", "POST", "password-reset", "10 per hour"),
+        ("auth.PasswordResetConfirm", "POST", "password-reset-confirm", "10 per 15 minutes"),
     }
 
 

@@ -12,7 +12,7 @@ from flask import Flask
 from uuid6 import uuid7
 
 from app.auth.models import AuthSession
-from app.composition import KeelUnitOfWork
+from app.composition import KeelUnitOfWork, container
 from app.domain.clock import utcnow
 from app.extensions import db
 from app.users.errors import EmailTaken
@@ -29,7 +29,7 @@ def uow(request: pytest.FixtureRequest, app: Flask) -> Iterator[Any]:
             users = FakeUserRepository()
             yield FakeUnitOfWork(users, FakeSessionRepository(users))
         else:
-            yield KeelUnitOfWork(db.session())
+            yield KeelUnitOfWork(db.session(), publish=container().jobs.publish)
 
 
 def add_and_commit(uow: Any, *users: User) -> None:
@@ -118,3 +118,18 @@ def test_a_session_revoked_in_a_failed_block_stays_live(uow: Any) -> None:
     with pytest.raises(RuntimeError):
         fail_inside(uow, lambda: uow.sessions.revoke(session.id, reason="logout", now=now))
     assert uow.sessions.find_active_user(user_id=user.id, session_id=session.id, now=now) is not None
+
+
+def test_outbox_messages_are_published_after_their_commit_and_never_after_a_rollback(app: Flask) -> None:
+    published: list[list[Any]] = []
+    with app.app_context():
+        uow = KeelUnitOfWork(db.session(), publish=published.append)
+        with pytest.raises(RuntimeError):
+            fail_inside(uow, lambda: uow.outbox.add("mail.send", {"to": "a@example.com"}, now=utcnow()))
+        with uow:
+            kept = uow.outbox.add("mail.send", {"to": "b@example.com"}, now=utcnow())
+            assert published == []
+            uow.commit()
+        with uow:
+            uow.commit()
+    assert published == [[kept], []]
