@@ -37,9 +37,9 @@ def test_compose_validation_catches_a_broken_file(tmp_path: Path) -> None:
     assert result.returncode != 0
 
 
-def test_compose_stack_has_db_redis_migration_app_and_nginx() -> None:
+def test_compose_stack_has_db_redis_migration_app_worker_mail_catcher_and_nginx() -> None:
     services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
-    assert set(services) == {"db", "redis", "migrate", "app", "nginx"}
+    assert set(services) == {"db", "redis", "migrate", "app", "worker", "mailpit", "nginx"}
     assert services["app"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
     assert "8000" not in str(services["app"].get("ports", ""))
 
@@ -89,6 +89,27 @@ def test_no_pod_mounts_a_service_account_token() -> None:
         manifest = yaml.safe_load(path.read_text())
         if manifest["kind"] in ("Deployment", "Job"):
             assert manifest["spec"]["template"]["spec"]["automountServiceAccountToken"] is False, path.name
+
+
+def test_the_worker_runs_the_worker_command_with_a_heartbeat_liveness_probe() -> None:
+    heartbeat = "/tmp/keel-worker-heartbeat"  # noqa: S108 - the worker command's default
+    assert heartbeat in (ROOT / "app" / "cli" / "worker.py").read_text()
+    deployment = yaml.safe_load((ROOT / "deploy" / "k8s" / "worker-deployment.yaml").read_text())
+    spec = deployment["spec"]["template"]["spec"]
+    [container] = spec["containers"]
+    assert container["command"][:4] == ["flask", "--app", "wsgi", "worker"]
+    assert heartbeat in " ".join(container["livenessProbe"]["exec"]["command"])
+    assert {
+        source["configMapRef"]["name"] for source in container["envFrom"] if "configMapRef" in source
+    } == {"keel-config"}
+    assert spec["securityContext"]["runAsNonRoot"] is True
+    policy = yaml.safe_load((ROOT / "deploy" / "k8s" / "worker-networkpolicy.yaml").read_text())["spec"]
+    assert policy["podSelector"]["matchLabels"] == deployment["spec"]["selector"]["matchLabels"]
+    assert policy["ingress"] == []
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    assert compose["worker"]["entrypoint"][:4] == ["flask", "--app", "wsgi", "worker"]
+    assert heartbeat in " ".join(compose["worker"]["healthcheck"]["test"])
+    assert compose["worker"]["environment"]["SMTP_URL"] == "smtp://mailpit:1025"
 
 
 def test_the_network_policy_admits_only_the_ingress_and_prometheus_to_the_app_port() -> None:
