@@ -4,6 +4,7 @@ job runs on its own connection after the request's transaction commits."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -269,3 +270,28 @@ class TestThrottling:
         assert_problem(
             web.post(CONFIRM, json={"token": "guess-4", "new_password": NEW_PASSWORD}), 429, "rate_limited"
         )
+
+
+class TestWithoutAMailServer:
+    """The development default (`make run`): no SMTP_URL, so the mail is written to the log, and
+    the link there completes the reset."""
+
+    @pytest.fixture
+    def app_overrides(self) -> dict[str, Any]:
+        return {}
+
+    def test_the_logged_link_resets_the_password(
+        self, live: Flask, web: FlaskClient, production_log: ProductionLog
+    ) -> None:
+        account = create_account(live)
+        request_reset(web, account.email)
+        settle(live)
+        [line] = [record["message"] for record in production_log.records() if record["logger"] == "keel.mail"]
+        assert line.startswith("mail to ***@example.com: Reset your password")
+        assert account.email not in line
+        found = re.search(r"/reset-password\?token=([A-Za-z0-9_\-]+)", line)
+        assert found is not None
+        assert (
+            web.post(CONFIRM, json={"token": found.group(1), "new_password": NEW_PASSWORD}).status_code == 204
+        )
+        assert web.post(LOGIN, json={"email": account.email, "password": NEW_PASSWORD}).status_code == 200
