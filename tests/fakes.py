@@ -365,6 +365,23 @@ class FakeSessionRepository:
             session.revoked_reason = reason
         return len(targets)
 
+    def list_live(self, user_id: uuid.UUID, *, now: datetime) -> list[AuthSession]:
+        live = [s for s in self.all() if s.user_id == user_id and s.revoked_at is None and s.expires_at > now]
+        return sorted(live, key=lambda s: (s.rotated_at, s.id), reverse=True)
+
+    def revoke_owned(self, session_id: uuid.UUID, *, user_id: uuid.UUID, reason: str, now: datetime) -> bool:
+        session = self.get(session_id)
+        if (
+            session is None
+            or session.user_id != user_id
+            or session.revoked_at is not None
+            or session.expires_at <= now
+        ):
+            return False
+        session.revoked_at = now
+        session.revoked_reason = reason
+        return True
+
     def find_active_user(self, *, user_id: uuid.UUID, session_id: uuid.UUID, now: datetime) -> User | None:
         user = self._users.get(user_id)
         session = self.get(session_id)

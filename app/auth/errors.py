@@ -1,6 +1,6 @@
 """Errors of authentication, each with its contract code."""
 
-from app.domain.errors import BadRequest, Forbidden, Unauthorized
+from app.domain.errors import BadRequest, Forbidden, NotFound, Unauthorized
 
 
 class InvalidCredentials(Unauthorized):
@@ -31,3 +31,8 @@ class TokenExpired(Unauthorized):
 class InvalidResetToken(BadRequest):
     code = "invalid_token"
     default_detail = "This reset link is invalid, expired or already used; ask for a new one."
+
+
+class SessionNotFound(NotFound):
+    code = "not_found"
+    default_detail = "No such session."

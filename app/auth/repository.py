@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -50,6 +51,10 @@ class SessionRepository(Protocol):
         self, *, user_id: uuid.UUID, session_id: uuid.UUID, now: datetime
     ) -> User | None: ...
     def purge(self, *, ended_before: datetime) -> int: ...
+    def list_live(self, user_id: uuid.UUID, *, now: datetime) -> Sequence[AuthSession]: ...
+    def revoke_owned(
+        self, session_id: uuid.UUID, *, user_id: uuid.UUID, reason: str, now: datetime
+    ) -> bool: ...
 
 
 class SqlSessionRepository:
@@ -130,6 +135,32 @@ class SqlSessionRepository:
         # row serves the view's own read of the same user without a second query.
         self._session.info[CALLER_ROW] = user
         return user
+
+    def list_live(self, user_id: uuid.UUID, *, now: datetime) -> Sequence[AuthSession]:
+        """The user's sessions that can still be used, the most recently used first."""
+        statement = (
+            sa.select(AuthSession)
+            .where(
+                AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None), AuthSession.expires_at > now
+            )
+            .order_by(AuthSession.rotated_at.desc(), AuthSession.id.desc())
+        )
+        return self._session.scalars(statement).all()
+
+    def revoke_owned(self, session_id: uuid.UUID, *, user_id: uuid.UUID, reason: str, now: datetime) -> bool:
+        """End a live session only if it belongs to `user_id`: another user's id ends nothing."""
+        statement = (
+            sa.update(AuthSession)
+            .where(
+                AuthSession.id == session_id,
+                AuthSession.user_id == user_id,
+                AuthSession.revoked_at.is_(None),
+                AuthSession.expires_at > now,
+            )
+            .values(revoked_at=now, revoked_reason=reason)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(self._session.execute(statement).rowcount)  # type: ignore[attr-defined]
 
     def purge(self, *, ended_before: datetime) -> int:
         """Delete sessions that expired or were revoked before the cut-off: they can never be used again."""

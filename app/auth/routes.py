@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from flask import Response, after_this_request, request, url_for
@@ -13,6 +14,7 @@ from app.auth.schemas import (
     PasswordResetConfirmSchema,
     PasswordResetRequestSchema,
     RegisterSchema,
+    SessionListSchema,
     TokenPairSchema,
 )
 from app.auth.service import TokenPair
@@ -105,6 +107,44 @@ class Logout(MethodView):
         response = Response(status=204)
         unset_jwt_cookies(response)
         return response
+
+
+@blp.route("/logout-all")
+class LogoutAll(MethodView):
+    @access_token_required
+    @blp.doc(security=BEARER_SECURITY)
+    @blp.response(204)
+    @blp.alt_response(401, description="Missing, invalid or revoked access token")
+    def post(self) -> Response:
+        """End every session of the caller, this one included: all their tokens stop working at once."""
+        container().auth_service().logout_all(current_principal())
+        response = Response(status=204)
+        unset_jwt_cookies(response)
+        return response
+
+
+@blp.route("/sessions")
+class Sessions(MethodView):
+    @access_token_required
+    @blp.doc(security=BEARER_SECURITY)
+    @blp.response(200, SessionListSchema)
+    @blp.alt_response(401, description="Missing, invalid or revoked access token")
+    def get(self) -> dict[str, Any]:
+        """The caller's live sessions, the most recently used first; `current` marks this one."""
+        return {"items": container().auth_service().list_sessions(current_principal())}
+
+
+@blp.route("/sessions/<uuid:session_id>")
+class SessionById(MethodView):
+    @access_token_required
+    @blp.doc(security=BEARER_SECURITY)
+    @blp.response(204)
+    @blp.alt_response(401, description="Missing, invalid or revoked access token")
+    @blp.alt_response(404, description="`not_found`: no live session of the caller has this id")
+    def delete(self, session_id: uuid.UUID) -> Response:
+        """End one of the caller's sessions: its refresh token and access tokens stop working at once."""
+        container().auth_service().end_session(current_principal(), session_id)
+        return Response(status=204)
 
 
 @blp.route("/password-reset")

@@ -33,3 +33,22 @@ class PasswordResetRequestSchema(ma.Schema):
 class PasswordResetConfirmSchema(ma.Schema):
     token = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=128))
     new_password = Password(required=True)
+
+
+class SessionSchema(ma.Schema):
+    id = ma.fields.UUID(required=True)
+    created_at = ma.fields.AwareDateTime(required=True)
+    last_used_at = ma.fields.AwareDateTime(
+        required=True, metadata={"description": "The last login or token refresh of this session"}
+    )
+    expires_at = ma.fields.AwareDateTime(
+        required=True,
+        metadata={"description": "When it lapses unless refreshed (never past its absolute end)"},
+    )
+    user_agent = ma.fields.String(allow_none=True, required=True)
+    client_address = ma.fields.String(allow_none=True, required=True)
+    current = ma.fields.Boolean(required=True, metadata={"description": "The session making this call"})
+
+
+class SessionListSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(SessionSchema), required=True)

@@ -12,7 +12,14 @@ from typing import Protocol
 
 from uuid6 import uuid7
 
-from app.auth.errors import AccountDisabled, InvalidCredentials, TokenExpired, TokenReused, TokenRevoked
+from app.auth.errors import (
+    AccountDisabled,
+    InvalidCredentials,
+    SessionNotFound,
+    TokenExpired,
+    TokenReused,
+    TokenRevoked,
+)
 from app.auth.models import AuthSession
 from app.auth.repository import SessionRepository
 from app.domain.attempts import AttemptBudget
@@ -39,6 +46,20 @@ class RefreshClaims:
     user_id: uuid.UUID
     session_id: uuid.UUID
     jti: str
+
+
+@dataclass(frozen=True, slots=True)
+class SessionView:
+    """One of the caller's sessions, as the caller may see it."""
+
+    id: uuid.UUID
+    created_at: datetime
+    # The last login or refresh: access tokens are not recorded per request.
+    last_used_at: datetime
+    expires_at: datetime
+    user_agent: str | None
+    client_address: str | None
+    current: bool
 
 
 class AuthUnitOfWork(UnitOfWork, Protocol):
@@ -173,6 +194,40 @@ class AuthService:
         with self._uow as uow:
             uow.sessions.revoke(principal.session_id, reason="logout", now=self._clock())
             uow.commit()
+
+    def list_sessions(self, principal: Principal) -> list[SessionView]:
+        with self._uow as uow:
+            sessions = uow.sessions.list_live(principal.user_id, now=self._clock())
+            return [
+                SessionView(
+                    id=session.id,
+                    created_at=session.created_at,
+                    last_used_at=session.rotated_at,
+                    expires_at=session.expires_at,
+                    user_agent=session.user_agent,
+                    client_address=session.client_address,
+                    current=session.id == principal.session_id,
+                )
+                for session in sessions
+            ]
+
+    def end_session(self, principal: Principal, session_id: uuid.UUID) -> None:
+        """End one of the caller's own sessions; any other id is not found (no oracle)."""
+        with self._uow as uow:
+            if not uow.sessions.revoke_owned(
+                session_id, user_id=principal.user_id, reason="ended", now=self._clock()
+            ):
+                raise SessionNotFound()
+            uow.commit()
+
+    def logout_all(self, principal: Principal) -> int:
+        """End every session of the caller, the current one included."""
+        with self._uow as uow:
+            ended = uow.sessions.revoke_all_for_user(
+                principal.user_id, except_session_id=None, reason="logout_all", now=self._clock()
+            )
+            uow.commit()
+        return ended
 
     def purge_sessions(self, *, older_than: timedelta) -> int:
         """Forget sessions that ended (expired or revoked) longer ago than `older_than`."""

@@ -180,3 +180,17 @@ class UserById(MethodView):
             current_principal(), user_id, expected_version=_expected_version(user_id)
         )
         return Response(status=204)
+
+
+@blp.route("/<uuid:user_id>/sessions")
+class UserSessions(MethodView):
+    @access_token_required
+    @blp.doc(security=BEARER_SECURITY)
+    @blp.response(204)
+    @blp.alt_response(401, description="Missing, invalid or revoked access token")
+    @blp.alt_response(403, description="`forbidden`: admins only")
+    @blp.alt_response(404, description="`not_found`: no such user")
+    def delete(self, user_id: uuid.UUID) -> Response:
+        """End every session of a user (admins): all their tokens stop working at once."""
+        container().user_service().end_sessions(current_principal(), user_id)
+        return Response(status=204)

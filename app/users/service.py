@@ -201,6 +201,17 @@ class UserService:
             uow.users.delete(user)
             uow.commit()
 
+    def end_sessions(self, actor: Principal, user_id: uuid.UUID) -> int:
+        """End every session of a user, as an admin: their tokens stop working at once."""
+        policy.ensure_admin(actor)
+        with self._uow as uow:
+            self._get(user_id)
+            ended = uow.sessions.revoke_all_for_user(
+                user_id, except_session_id=None, reason="admin", now=self._clock()
+            )
+            uow.commit()
+        return ended
+
     def _create(self, new: NewUser) -> User:
         ensure_strong_password(new.password)
         now = self._clock()

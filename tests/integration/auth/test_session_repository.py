@@ -329,3 +329,40 @@ def test_session_repository_rotate_returns_the_new_expiry(
     )
 
     assert returned == NOW + timedelta(days=10) == store.reload(opened).expires_at
+
+
+def test_list_live_holds_only_the_owners_usable_sessions_newest_use_first(
+    sessions: SessionRepository, users: UserRepository, owner: User
+) -> None:
+    stranger = new_user()
+    users.add(stranger)
+    older = open_session(sessions, owner)
+    newer = open_session(sessions, owner)
+    sessions.rotate(
+        newer.id,
+        presented_hash=newer.refresh_token_hash,
+        new_hash="f" * 64,
+        now=NOW + timedelta(minutes=5),
+        expires_at=NOW + TTL,
+        client=CLIENT,
+    )
+    revoked = open_session(sessions, owner)
+    sessions.revoke(revoked.id, reason="logout", now=NOW)
+    open_session(sessions, owner, expires_at=NOW - timedelta(seconds=1))
+    open_session(sessions, stranger)
+    assert [s.id for s in sessions.list_live(owner.id, now=NOW)] == [newer.id, older.id]
+
+
+def test_revoke_owned_ends_only_a_live_session_of_its_owner(
+    sessions: SessionRepository, users: UserRepository, owner: User, store: Store
+) -> None:
+    stranger = new_user()
+    users.add(stranger)
+    mine = open_session(sessions, owner)
+    theirs = open_session(sessions, stranger)
+    assert sessions.revoke_owned(theirs.id, user_id=owner.id, reason="ended", now=NOW) is False
+    assert sessions.revoke_owned(uuid.uuid4(), user_id=owner.id, reason="ended", now=NOW) is False
+    assert sessions.revoke_owned(mine.id, user_id=owner.id, reason="ended", now=NOW) is True
+    assert sessions.revoke_owned(mine.id, user_id=owner.id, reason="ended", now=NOW) is False
+    assert [s.id for s in sessions.list_live(stranger.id, now=NOW)] == [theirs.id]
+    assert sessions.list_live(owner.id, now=NOW) == []
