@@ -21,7 +21,7 @@ from flask import Flask, current_app
 from sqlalchemy.orm import Session
 
 from app.auth import callers
-from app.auth.password_reset import RESET_REQUESTED, SEND_MAIL, PasswordResetService
+from app.auth.password_reset import RESET_REQUESTED, PasswordResetService
 from app.auth.repository import SqlSessionRepository
 from app.auth.reset_tokens import SqlResetTokenRepository
 from app.auth.service import AuthService
@@ -37,7 +37,7 @@ from app.jobs.queue import JobQueue, make_broker
 from app.jobs.sweep import Sweeper
 from app.mail.delivery import mail_handler
 from app.mail.log_sender import LogSender
-from app.mail.messages import MailSender
+from app.mail.messages import SEND_MAIL, MailSender
 from app.mail.smtp import SmtpEndpoint, SmtpSender
 from app.outbox.repository import SqlOutboxRepository
 from app.outbox.service import OutboxProcessor
@@ -45,6 +45,7 @@ from app.persistence.unit_of_work import SqlUnitOfWork
 from app.users import repository as user_repository
 from app.users.repository import SqlUserRepository
 from app.users.service import UserService
+from app.users.verification import EmailVerification, EmailVerificationTokens
 from app.web.attempt_budget import LimiterAttemptBudget
 from app.web.rate_limits import storage_check
 
@@ -164,7 +165,22 @@ class Container:
 
     def user_service(self) -> UserService:
         return UserService(
-            uow=self.unit_of_work(), hasher=self.hasher, attempts=self.attempts, clock=self.clock
+            uow=self.unit_of_work(),
+            hasher=self.hasher,
+            attempts=self.attempts,
+            verification=self.email_verification(),
+            clock=self.clock,
+        )
+
+    def email_verification(self) -> EmailVerification:
+        settings = self.settings
+        return EmailVerification(
+            EmailVerificationTokens(
+                settings.jwt_secret_key,
+                ttl=timedelta(seconds=settings.email_verification_ttl_seconds),
+                clock=self.clock,
+            ),
+            link=lambda token: f"{settings.frontend_url}/verify-email?{urlencode({'token': token})}",
         )
 
     def auth_service(self) -> AuthService:
@@ -176,6 +192,7 @@ class Container:
             refresh_ttl=self.tokens.refresh_ttl,
             session_lifetime=timedelta(seconds=self.settings.session_lifetime_seconds),
             reuse_grace=timedelta(seconds=self.settings.refresh_reuse_grace_seconds),
+            require_verified_email=self.settings.require_verified_email,
             clock=self.clock,
         )
 

@@ -95,6 +95,9 @@ class Settings:
     ratelimit_password_reset: str
     ratelimit_password_reset_email: str
     ratelimit_password_reset_confirm: str
+    email_verification_ttl_seconds: int
+    require_verified_email: bool
+    ratelimit_verify_email: str
 
     @property
     def is_production(self) -> bool:
@@ -203,6 +206,11 @@ def load_settings(overrides: Mapping[str, Any] | None = None, *, instance_path: 
         "ratelimit_password_reset_email": env.str(
             "RATELIMIT_PASSWORD_RESET_EMAIL", "3 per hour", validate=_rate_limit
         ),
+        "email_verification_ttl_seconds": env.int(
+            "EMAIL_VERIFICATION_TTL_SECONDS", 3 * 86400, validate=Range(min=60)
+        ),
+        "require_verified_email": env.bool("REQUIRE_VERIFIED_EMAIL", False),
+        "ratelimit_verify_email": env.str("RATELIMIT_VERIFY_EMAIL", "10 per hour", validate=_rate_limit),
         "ratelimit_password_reset_confirm": env.str(
             "RATELIMIT_PASSWORD_RESET_CONFIRM", "10 per 15 minutes", validate=_rate_limit
         ),

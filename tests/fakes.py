@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -24,6 +24,7 @@ from app.domain.attempts import AttemptBudget, TooManyAttempts
 from app.domain.clients import Client
 from app.domain.emails import normalize_email
 from app.domain.errors import PreconditionFailed
+from app.domain.outbox import Outbox
 from app.domain.pagination import Cursor
 from app.domain.passwords import PasswordHasher
 from app.domain.principal import Principal
@@ -407,6 +408,23 @@ _SESSION_COLUMNS = (
 _Snapshot = tuple[dict[uuid.UUID, tuple[User, dict[str, Any]]], dict[uuid.UUID, dict[str, Any]]]
 
 
+@dataclass(frozen=True)
+class RecordedMessage:
+    kind: str
+    payload: dict[str, Any]
+
+
+class FakeOutbox:
+    """Outbox messages as a list; the fake unit of work drops those of a block that did not commit."""
+
+    def __init__(self) -> None:
+        self.messages: list[RecordedMessage] = []
+
+    def add(self, kind: str, payload: Mapping[str, Any], *, now: datetime) -> uuid.UUID:
+        self.messages.append(RecordedMessage(kind, dict(payload)))
+        return uuid.uuid4()
+
+
 class FakeUnitOfWork:
     """The fake repositories in one transaction: leaving the block without a commit puts every row
     back as it was on entry, as the SQL unit of work's rollback does. Counts commits and rollbacks."""
@@ -414,6 +432,8 @@ class FakeUnitOfWork:
     def __init__(self, users: FakeUserRepository, sessions: FakeSessionRepository) -> None:
         self.users = users
         self.sessions = sessions
+        self.outbox = FakeOutbox()
+        self._outbox_mark = 0
         self.commits = 0
         self.rollbacks = 0
         self._committed = False
@@ -439,6 +459,7 @@ class FakeUnitOfWork:
         self._committed = True
 
     def _take_snapshot(self) -> _Snapshot:
+        self._outbox_mark = len(self.outbox.messages)
         users = {u.id: (u, {**FakeUserRepository._values(u), "version": u.version}) for u in self.users.all()}
         sessions = {
             s.id: {name: getattr(s, name) for name in _SESSION_COLUMNS} for s in self.sessions._rows.values()
@@ -446,6 +467,7 @@ class FakeUnitOfWork:
         return users, sessions
 
     def _restore(self) -> None:
+        del self.outbox.messages[self._outbox_mark :]
         users, sessions = self._snapshot
         self.users.restore(users)
         for session_id in [key for key in self.sessions._rows if key not in sessions]:
@@ -521,6 +543,7 @@ if TYPE_CHECKING:
     _users_uow: UsersUnitOfWork = FakeUnitOfWork(
         FakeUserRepository(), FakeSessionRepository(FakeUserRepository())
     )
+    _outbox: Outbox = FakeOutbox()
     _hasher: PasswordHasher = FakePasswordHasher()
     _attempts: AttemptBudget = FakeAttemptBudget()
     _issuer: TokenIssuer = FakeTokenIssuer()

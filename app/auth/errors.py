@@ -36,3 +36,8 @@ class InvalidResetToken(BadRequest):
 class SessionNotFound(NotFound):
     code = "not_found"
     default_detail = "No such session."
+
+
+class EmailUnverified(Forbidden):
+    code = "email_unverified"
+    default_detail = "Confirm your email address first: follow the link in the verification mail."

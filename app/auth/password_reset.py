@@ -24,11 +24,11 @@ from app.domain.emails import normalize_email
 from app.domain.outbox import Outbox
 from app.domain.passwords import PasswordHasher
 from app.domain.unit_of_work import UnitOfWork
+from app.mail.messages import SEND_MAIL
 from app.users.repository import UserRepository
 from app.users.service import ensure_strong_password
 
 RESET_REQUESTED = "auth.password_reset_requested"
-SEND_MAIL = "mail.send"
 
 
 class PasswordResetUnitOfWork(UnitOfWork, Protocol):

@@ -16,6 +16,7 @@ from app.auth.schemas import (
     RegisterSchema,
     SessionListSchema,
     TokenPairSchema,
+    VerifyEmailSchema,
 )
 from app.auth.service import TokenPair
 from app.auth.tokens import refresh_claims
@@ -177,3 +178,33 @@ class PasswordResetConfirm(MethodView):
         """Choose a new password with the token from the mail; every session of the account ends."""
         container().password_reset_service().confirm(body["token"], body["new_password"])
         return Response(status=204)
+
+
+@blp.route("/verify-email")
+class VerifyEmail(MethodView):
+    @rate_limit(lambda limits: limits.ratelimit_verify_email, scope="verify-email")
+    @blp.arguments(VerifyEmailSchema)
+    @blp.response(204)
+    @blp.alt_response(
+        400, description="`invalid_token`: wrong, expired, or for an address the account no longer has"
+    )
+    @blp.alt_response(422, description="Invalid body")
+    @blp.alt_response(429, description="`rate_limited`: too many attempts from this address")
+    def post(self, body: dict[str, Any]) -> Response:
+        """Confirm the account's email address with the token from the verification mail."""
+        container().user_service().verify_email(body["token"])
+        return Response(status=204)
+
+
+@blp.route("/verify-email/resend")
+class ResendVerification(MethodView):
+    @rate_limit(lambda limits: limits.ratelimit_verify_email, scope="verify-email-resend")
+    @access_token_required
+    @blp.doc(security=BEARER_SECURITY)
+    @blp.response(202)
+    @blp.alt_response(401, description="Missing, invalid or revoked access token")
+    @blp.alt_response(429, description="`rate_limited`: too many requests from this address")
+    def post(self) -> Response:
+        """Mail a new verification link to the caller's address (nothing if it is verified already)."""
+        container().user_service().resend_verification(current_principal())
+        return Response(status=202)

@@ -52,3 +52,7 @@ class SessionSchema(ma.Schema):
 
 class SessionListSchema(ma.Schema):
     items = ma.fields.List(ma.fields.Nested(SessionSchema), required=True)
+
+
+class VerifyEmailSchema(ma.Schema):
+    token = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=512))

@@ -14,6 +14,7 @@ from uuid6 import uuid7
 
 from app.auth.errors import (
     AccountDisabled,
+    EmailUnverified,
     InvalidCredentials,
     SessionNotFound,
     TokenExpired,
@@ -97,8 +98,10 @@ class AuthService:
         refresh_ttl: timedelta,
         session_lifetime: timedelta,
         reuse_grace: timedelta = timedelta(0),
+        require_verified_email: bool = False,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
+        self._require_verified_email = require_verified_email
         self._uow = uow
         self._hasher = hasher
         self._attempts = attempts
@@ -125,6 +128,8 @@ class AuthService:
             self._attempts.refund(email)
             if not user.is_active:
                 raise AccountDisabled()
+            if self._require_verified_email and not user.email_verified:
+                raise EmailUnverified()
             if self._hasher.needs_rehash(user.password_hash):
                 user.password_hash = self._hasher.hash(password)
             now = self._clock()

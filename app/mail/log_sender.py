@@ -5,17 +5,12 @@ from __future__ import annotations
 
 import logging
 
+from app.domain.emails import mask_email
 from app.mail.messages import Mail
 
 log = logging.getLogger("keel.mail")
 
 
-def mask(address: str) -> str:
-    """Enough of the address to tell mails apart in a log, not enough to harvest it."""
-    local, _, domain = address.partition("@")
-    return f"***@{domain}" if local and domain else "***"
-
-
 class LogSender:
     def send(self, mail: Mail) -> None:
-        log.info("mail to %s: %s\n\n%s", mask(mail.to), mail.subject, mail.text)
+        log.info("mail to %s: %s\n\n%s", mask_email(mail.to), mail.subject, mail.text)

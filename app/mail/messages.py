@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
+
+# The outbox kind of a mail to send: its payload is `mail_job(...)`.
+SEND_MAIL = "mail.send"
+
+
+def mail_job(template: str, *, to: str, context: Mapping[str, Any]) -> dict[str, Any]:
+    return {"template": template, "to": to, "context": dict(context)}
 
 
 @dataclass(frozen=True, slots=True)

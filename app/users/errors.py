@@ -1,6 +1,6 @@
 """Errors of the users domain, each with its contract code."""
 
-from app.domain.errors import Conflict, Forbidden, NotFound
+from app.domain.errors import BadRequest, Conflict, Forbidden, NotFound
 
 
 class EmailTaken(Conflict):
@@ -20,3 +20,10 @@ class InvalidCurrentPassword(Forbidden):
 
 class UserNotFound(NotFound):
     default_detail = "No user with this id."
+
+
+class InvalidVerificationToken(BadRequest):
+    code = "invalid_token"
+    default_detail = (
+        "This verification link is invalid or expired, or is for another address; ask for a new one."
+    )

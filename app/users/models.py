@@ -31,6 +31,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     role: Mapped[str] = mapped_column(sa.String(16), default="user", server_default="user")
     is_active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    # False until the holder follows the link mailed to the address; a new address starts over.
+    email_verified: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     version: Mapped[int] = mapped_column(default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

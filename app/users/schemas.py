@@ -15,6 +15,7 @@ class UserSchema(ma.Schema):
     name = ma.fields.String(dump_only=True)
     role = ma.fields.String(dump_only=True, metadata={"enum": list(ROLES)})
     is_active = ma.fields.Boolean(dump_only=True)
+    email_verified = ma.fields.Boolean(dump_only=True)
     created_at = ma.fields.AwareDateTime(dump_only=True)
     updated_at = ma.fields.AwareDateTime(dump_only=True)
 

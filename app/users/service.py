@@ -12,17 +12,20 @@ from uuid6 import uuid7
 
 from app.domain.attempts import AttemptBudget
 from app.domain.clock import utcnow
-from app.domain.emails import normalize_email
+from app.domain.emails import mask_email, normalize_email
 from app.domain.errors import InvalidInput
+from app.domain.outbox import Outbox
 from app.domain.pagination import Cursor, Page
 from app.domain.passwords import PasswordHasher, is_common
 from app.domain.principal import Principal
 from app.domain.unit_of_work import UnitOfWork
 from app.domain.versions import ExpectedVersion
+from app.mail.messages import SEND_MAIL, mail_job
 from app.users import policy
-from app.users.errors import InvalidCurrentPassword, LastAdmin, UserNotFound
+from app.users.errors import InvalidCurrentPassword, InvalidVerificationToken, LastAdmin, UserNotFound
 from app.users.models import User
 from app.users.repository import UserRepository
+from app.users.verification import EmailVerification
 
 
 class SessionRevoker(Protocol):
@@ -41,6 +44,9 @@ class UsersUnitOfWork(UnitOfWork, Protocol):
 
     @property
     def sessions(self) -> SessionRevoker: ...
+
+    @property
+    def outbox(self) -> Outbox: ...
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -73,11 +79,13 @@ class UserService:
         uow: UsersUnitOfWork,
         hasher: PasswordHasher,
         attempts: AttemptBudget,
+        verification: EmailVerification,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._uow = uow
         self._hasher = hasher
         self._attempts = attempts
+        self._verification = verification
         self._clock = clock
 
     def register(self, new: NewUser) -> User:
@@ -177,9 +185,12 @@ class UserService:
             if "password" in changes.values:
                 ensure_strong_password(changes.values["password"])
             now = self._clock()
+            old_email = user.email
             self._apply(user, changes.values)
             user.updated_at = now
             uow.users.flush()
+            if user.email_normalized != normalize_email(old_email):
+                self._announce_email_change(user, old_email, now)
             if "password" in changes.values or changes.values.get("is_active") is False:
                 keep = actor.session_id if actor.user_id == user_id else None
                 uow.sessions.revoke_all_for_user(
@@ -221,14 +232,53 @@ class UserService:
             name=new.name,
             role=new.role,
             is_active=True,
+            email_verified=False,
             password_hash=self._hasher.hash(new.password),
             created_at=now,
             updated_at=now,
         )
         with self._uow as uow:
             uow.users.add(user)
+            uow.outbox.add(
+                SEND_MAIL, self._verification.mail(user_id=user.id, name=user.name, email=user.email), now=now
+            )
             uow.commit()
         return user
+
+    def verify_email(self, token: str) -> None:
+        """Mark the address verified, if the token proves the address the account has now."""
+        claim = self._verification.tokens.read(token)
+        with self._uow as uow:
+            user = uow.users.get(claim.user_id)
+            if user is None or user.email_normalized != claim.email:
+                raise InvalidVerificationToken()
+            if not user.email_verified:
+                user.email_verified = True
+                user.updated_at = self._clock()
+                uow.users.flush()
+                uow.commit()
+
+    def resend_verification(self, actor: Principal) -> None:
+        """Mail a new verification link to the caller's address, unless it is verified already."""
+        with self._uow as uow:
+            user = self._get(actor.user_id)
+            if user.email_verified:
+                return
+            uow.outbox.add(
+                SEND_MAIL,
+                self._verification.mail(user_id=user.id, name=user.name, email=user.email),
+                now=self._clock(),
+            )
+            uow.commit()
+
+    def _announce_email_change(self, user: User, old_email: str, now: datetime) -> None:
+        """The new address must prove itself; the old one hears of the change, in case it was not theirs."""
+        user.email_verified = False
+        self._uow.outbox.add(
+            SEND_MAIL, self._verification.mail(user_id=user.id, name=user.name, email=user.email), now=now
+        )
+        notice = {"name": user.name, "new_address": mask_email(user.email)}
+        self._uow.outbox.add(SEND_MAIL, mail_job("email_changed", to=old_email, context=notice), now=now)
 
     def _get(self, user_id: uuid.UUID) -> User:
         user = self._uow.users.get(user_id)

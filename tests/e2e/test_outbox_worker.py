@@ -22,7 +22,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from app.auth.password_reset import SEND_MAIL
+from app.mail.messages import SEND_MAIL
 from app.composition import container
 from app.extensions import db
 from app.outbox.models import OutboxMessage
@@ -207,7 +207,7 @@ def test_a_web_process_killed_right_after_its_commit_loses_no_mail(
         f"""
         import os, signal
         from app import create_app
-        from app.auth.password_reset import SEND_MAIL
+        from app.mail.messages import SEND_MAIL
         from app.composition import KeelUnitOfWork, container
         from app.extensions import db
 

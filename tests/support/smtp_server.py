@@ -15,7 +15,7 @@ from aiosmtpd.controller import Controller
 
 from tests.support.redis_server import free_port
 
-_TOKEN = re.compile(r"[?&]token=([A-Za-z0-9_\-]+)")
+_TOKEN = re.compile(r"[?&]token=([A-Za-z0-9_.\-]+)")
 
 
 class _Inbox:
@@ -60,16 +60,21 @@ class SmtpServer:
             self.recipients.append(list(recipients))
             self._lock.notify_all()
 
-    def wait_for(self, count: int, timeout: float = 15.0) -> list[EmailMessage]:
-        """The first `count` messages, waiting up to `timeout` seconds for them to arrive."""
+    def wait_for(
+        self, count: int, timeout: float = 15.0, *, subject: str | None = None
+    ) -> list[EmailMessage]:
+        """The first `count` messages (with this subject, if given), waiting up to `timeout` seconds."""
         deadline = time.monotonic() + timeout
         with self._lock:
-            while len(self.messages) < count:
+            while len(matching := self.with_subject(subject)) < count:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise AssertionError(f"expected {count} mail(s), got {len(self.messages)} in {timeout}s")
+                    raise AssertionError(f"expected {count} mail(s), got {len(matching)} in {timeout}s")
                 self._lock.wait(remaining)
-            return list(self.messages[:count])
+            return matching[:count]
+
+    def with_subject(self, subject: str | None) -> list[EmailMessage]:
+        return [m for m in self.messages if subject is None or m["Subject"] == subject]
 
 
 def text_of(message: EmailMessage) -> str:

@@ -12,7 +12,7 @@ from tests.api.auth.helpers import LOGIN, REGISTER, assert_problem, assert_valid
 from tests.support.accounts import unique_email
 
 PASSWORD = "Amber-Falcon-Meadow-77"
-USER_KEYS = {"id", "email", "name", "role", "is_active", "created_at", "updated_at"}
+USER_KEYS = {"id", "email", "email_verified", "name", "role", "is_active", "created_at", "updated_at"}
 
 
 def signup(email: str | None = None, **changes: Any) -> dict[str, Any]:

@@ -16,7 +16,16 @@ from app.users.repository import SqlUserRepository
 from tests.support.accounts import Tokens, unique_email
 
 USERS = "/api/v1/users"
-REPRESENTATION_KEYS = {"id", "email", "name", "role", "is_active", "created_at", "updated_at"}
+REPRESENTATION_KEYS = {
+    "id",
+    "email",
+    "email_verified",
+    "name",
+    "role",
+    "is_active",
+    "created_at",
+    "updated_at",
+}
 
 
 def user_url(user_id: uuid.UUID | str) -> str:

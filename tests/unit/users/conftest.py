@@ -1,7 +1,10 @@
+from datetime import timedelta
+
 import pytest
 
 from app.users.models import User
 from app.users.service import UserService
+from app.users.verification import EmailVerification, EmailVerificationTokens
 from tests.fakes import (
     FakeAttemptBudget,
     FakeClock,
@@ -12,11 +15,24 @@ from tests.fakes import (
 )
 
 
+VERIFY_TTL = timedelta(days=3)
+
+
+@pytest.fixture
+def verification(clock: FakeClock) -> EmailVerification:
+    tokens = EmailVerificationTokens("unit-test-secret-of-at-least-32-bytes!", ttl=VERIFY_TTL, clock=clock)
+    return EmailVerification(tokens, link=lambda token: f"https://app.example.com/verify-email?token={token}")
+
+
 @pytest.fixture
 def service(
-    uow: FakeUnitOfWork, hasher: FakePasswordHasher, attempts: FakeAttemptBudget, clock: FakeClock
+    uow: FakeUnitOfWork,
+    hasher: FakePasswordHasher,
+    attempts: FakeAttemptBudget,
+    clock: FakeClock,
+    verification: EmailVerification,
 ) -> UserService:
-    return UserService(uow=uow, hasher=hasher, attempts=attempts, clock=clock)
+    return UserService(uow=uow, hasher=hasher, attempts=attempts, verification=verification, clock=clock)
 
 
 @pytest.fixture

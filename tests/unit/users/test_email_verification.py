@@ -1,0 +1,101 @@
+"""Email verification rules: the mail recorded with the change, the token bound to the address."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from app.users.errors import InvalidVerificationToken
+from app.users.service import NewUser, UserChanges, UserService
+from tests.fakes import FakeClock, FakeUnitOfWork, principal_of
+from tests.unit.users.conftest import VERIFY_TTL
+
+PASSWORD = "Quiet-Harbour-Lantern-42"
+
+
+def token_of(uow: FakeUnitOfWork, index: int = -1) -> str:
+    link = uow.outbox.messages[index].payload["context"]["link"]
+    found = re.search(r"token=([^&]+)", link)
+    assert found is not None
+    return found.group(1)
+
+
+def register(service: UserService, email: str = "ann@example.com") -> object:
+    return service.register(NewUser(email=email, password=PASSWORD, name="Ann"))
+
+
+def test_registration_records_the_verification_mail_with_the_account(
+    service: UserService, uow: FakeUnitOfWork
+) -> None:
+    user = register(service)
+    [message] = uow.outbox.messages
+    assert message.kind == "mail.send"
+    assert message.payload["template"] == "verify_email"
+    assert message.payload["to"] == "ann@example.com"
+    assert message.payload["context"]["link"].startswith("https://app.example.com/verify-email?token=")
+    assert user.email_verified is False  # type: ignore[attr-defined]
+
+
+def test_a_refused_registration_records_no_mail(service: UserService, uow: FakeUnitOfWork) -> None:
+    register(service)
+    with pytest.raises(Exception, match="exists"):
+        register(service, " ANN@example.com")
+    assert len(uow.outbox.messages) == 1
+
+
+def test_the_token_verifies_the_address_and_a_replay_changes_nothing(
+    service: UserService, uow: FakeUnitOfWork
+) -> None:
+    user = register(service)
+    token = token_of(uow)
+    service.verify_email(token)
+    assert user.email_verified is True  # type: ignore[attr-defined]
+    service.verify_email(token)
+    assert user.email_verified is True  # type: ignore[attr-defined]
+
+
+def test_an_expired_or_forged_token_is_refused(
+    service: UserService, uow: FakeUnitOfWork, clock: FakeClock
+) -> None:
+    user = register(service)
+    token = token_of(uow)
+    for forged in ("", "garbage", token[:-2] + ("AA" if not token.endswith("AA") else "BB")):
+        with pytest.raises(InvalidVerificationToken):
+            service.verify_email(forged)
+    clock.advance(VERIFY_TTL + timedelta(seconds=1))
+    with pytest.raises(InvalidVerificationToken):
+        service.verify_email(token)
+    assert user.email_verified is False  # type: ignore[attr-defined]
+
+
+def test_a_new_address_starts_unverified_mails_both_and_old_tokens_prove_nothing(
+    service: UserService, uow: FakeUnitOfWork
+) -> None:
+    user = register(service)
+    old_token = token_of(uow)
+    service.verify_email(old_token)
+    actor = principal_of(user)  # type: ignore[arg-type]
+    service.update(
+        actor, user.id, UserChanges(values={"email": "new@example.org"}, current_password=PASSWORD)
+    )  # type: ignore[attr-defined]
+    assert user.email_verified is False  # type: ignore[attr-defined]
+    verify, notice = uow.outbox.messages[-2:]
+    assert (verify.payload["template"], verify.payload["to"]) == ("verify_email", "new@example.org")
+    assert (notice.payload["template"], notice.payload["to"]) == ("email_changed", "ann@example.com")
+    assert notice.payload["context"]["new_address"] == "***@example.org"
+    with pytest.raises(InvalidVerificationToken):
+        service.verify_email(old_token)
+    service.verify_email(token_of(uow, -2))
+    assert user.email_verified is True  # type: ignore[attr-defined]
+
+
+def test_resend_mails_only_an_unverified_address(service: UserService, uow: FakeUnitOfWork) -> None:
+    user = register(service)
+    actor = principal_of(user)  # type: ignore[arg-type]
+    service.resend_verification(actor)
+    assert len(uow.outbox.messages) == 2
+    service.verify_email(token_of(uow))
+    service.resend_verification(actor)
+    assert len(uow.outbox.messages) == 2
