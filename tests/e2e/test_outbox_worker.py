@@ -22,9 +22,9 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from app.mail.messages import SEND_MAIL
 from app.composition import container
 from app.extensions import db
+from app.mail.messages import SEND_MAIL
 from app.outbox.models import OutboxMessage
 from tests.conftest import PG_URL
 from tests.e2e.stack import ROOT, app_environment

@@ -14,7 +14,6 @@ from tests.fakes import (
     add_user,
 )
 
-
 VERIFY_TTL = timedelta(days=3)
 
 
