@@ -17,9 +17,11 @@ from urllib.parse import urlencode
 
 import sqlalchemy as sa
 from dramatiq.common import compute_backoff
-from flask import Flask, current_app
+from flask import Flask, current_app, has_request_context, request
 from sqlalchemy.orm import Session
 
+from app.audit.repository import AuditContext, SqlAuditTrail
+from app.audit.service import AuditService
 from app.auth import callers
 from app.auth.password_reset import RESET_REQUESTED, PasswordResetService
 from app.auth.repository import SqlSessionRepository
@@ -39,6 +41,7 @@ from app.mail.delivery import mail_handler
 from app.mail.log_sender import LogSender
 from app.mail.messages import SEND_MAIL, MailSender
 from app.mail.smtp import SmtpEndpoint, SmtpSender
+from app.observability.context import current_request_id
 from app.outbox.repository import SqlOutboxRepository
 from app.outbox.service import OutboxProcessor
 from app.persistence.unit_of_work import SqlUnitOfWork
@@ -74,6 +77,7 @@ class KeelUnitOfWork(SqlUnitOfWork):
         self.sessions = SqlSessionRepository(session)
         self.reset_tokens = SqlResetTokenRepository(session)
         self.outbox = SqlOutboxRepository(session)
+        self.audit = SqlAuditTrail(session, context=audit_context)
         self._publish = publish
 
     def commit(self) -> None:
@@ -172,6 +176,9 @@ class Container:
             clock=self.clock,
         )
 
+    def audit_service(self) -> AuditService:
+        return AuditService(uow=self.unit_of_work(), clock=self.clock)
+
     def email_verification(self) -> EmailVerification:
         settings = self.settings
         return EmailVerification(
@@ -239,6 +246,17 @@ def build_container(settings: Settings, *, app: Flask, limiter: Limiter, engine:
             process=lambda message_id: container().outbox_processor().process(message_id),
             in_process=settings.redis_url is None,
         ),
+    )
+
+
+def audit_context() -> AuditContext:
+    """The request's client and id for an audit event; none outside a request (a job, the CLI)."""
+    if not has_request_context():
+        return AuditContext(request_id=current_request_id())
+    return AuditContext(
+        client_address=request.remote_addr,
+        user_agent=request.headers.get("User-Agent"),
+        request_id=current_request_id(),
     )
 
 

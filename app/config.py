@@ -98,6 +98,7 @@ class Settings:
     email_verification_ttl_seconds: int
     require_verified_email: bool
     ratelimit_verify_email: str
+    audit_retention_days: int
 
     @property
     def is_production(self) -> bool:
@@ -210,6 +211,7 @@ def load_settings(overrides: Mapping[str, Any] | None = None, *, instance_path: 
             "EMAIL_VERIFICATION_TTL_SECONDS", 3 * 86400, validate=Range(min=60)
         ),
         "require_verified_email": env.bool("REQUIRE_VERIFIED_EMAIL", False),
+        "audit_retention_days": env.int("AUDIT_RETENTION_DAYS", 365, validate=Range(min=1)),
         "ratelimit_verify_email": env.str("RATELIMIT_VERIFY_EMAIL", "10 per hour", validate=_rate_limit),
         "ratelimit_password_reset_confirm": env.str(
             "RATELIMIT_PASSWORD_RESET_CONFIRM", "10 per 15 minutes", validate=_rate_limit

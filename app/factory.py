@@ -12,9 +12,11 @@ from flask_limiter import Limiter
 
 from app import composition
 from app import models as _models  # noqa: F401 - every table on the metadata before anything reads it
+from app.audit.routes import blp as audit_blp
 from app.auth import jwt_callbacks
 from app.auth.routes import AUTH_PATH
 from app.auth.routes import blp as auth_blp
+from app.cli.audit import audit_cli
 from app.cli.auth import auth_cli
 from app.cli.outbox import outbox_cli
 from app.cli.users import users_cli
@@ -143,7 +145,7 @@ def _register_blueprints(app: Flask, api: ProblemApi, *, docs: bool) -> None:
     api.spec.components.security_scheme(
         "refreshCookie", {"type": "apiKey", "in": "cookie", "name": "refresh_token_cookie"}
     )
-    for blueprint in (health_blp, auth_blp, users_blp):
+    for blueprint in (health_blp, auth_blp, users_blp, audit_blp):
         api.register_blueprint(blueprint)
 
 
@@ -182,5 +184,6 @@ def _register_hooks(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(auth_cli)
+    app.cli.add_command(audit_cli)
     app.cli.add_command(outbox_cli)
     app.cli.add_command(worker_command)

@@ -21,6 +21,7 @@ from app.auth.models import AuthSession
 from app.auth.repository import SessionRepository
 from app.auth.service import AuthUnitOfWork, TokenIssuer, TokenPair
 from app.domain.attempts import AttemptBudget, TooManyAttempts
+from app.domain.audit import AuditTrail
 from app.domain.clients import Client
 from app.domain.emails import normalize_email
 from app.domain.errors import PreconditionFailed
@@ -414,6 +415,25 @@ class RecordedMessage:
     payload: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class RecordedEvent:
+    event: str
+    actor_id: uuid.UUID | None
+    subject_id: uuid.UUID | None
+
+
+class FakeAuditTrail:
+    """Audit events as a list; the fake unit of work drops those of a block that did not commit."""
+
+    def __init__(self) -> None:
+        self.events: list[RecordedEvent] = []
+
+    def record(
+        self, event: str, *, actor_id: uuid.UUID | None, subject_id: uuid.UUID | None, now: datetime
+    ) -> None:
+        self.events.append(RecordedEvent(event, actor_id, subject_id))
+
+
 class FakeOutbox:
     """Outbox messages as a list; the fake unit of work drops those of a block that did not commit."""
 
@@ -433,7 +453,9 @@ class FakeUnitOfWork:
         self.users = users
         self.sessions = sessions
         self.outbox = FakeOutbox()
+        self.audit = FakeAuditTrail()
         self._outbox_mark = 0
+        self._audit_mark = 0
         self.commits = 0
         self.rollbacks = 0
         self._committed = False
@@ -460,6 +482,7 @@ class FakeUnitOfWork:
 
     def _take_snapshot(self) -> _Snapshot:
         self._outbox_mark = len(self.outbox.messages)
+        self._audit_mark = len(self.audit.events)
         users = {u.id: (u, {**FakeUserRepository._values(u), "version": u.version}) for u in self.users.all()}
         sessions = {
             s.id: {name: getattr(s, name) for name in _SESSION_COLUMNS} for s in self.sessions._rows.values()
@@ -468,6 +491,7 @@ class FakeUnitOfWork:
 
     def _restore(self) -> None:
         del self.outbox.messages[self._outbox_mark :]
+        del self.audit.events[self._audit_mark :]
         users, sessions = self._snapshot
         self.users.restore(users)
         for session_id in [key for key in self.sessions._rows if key not in sessions]:
@@ -544,6 +568,7 @@ if TYPE_CHECKING:
         FakeUserRepository(), FakeSessionRepository(FakeUserRepository())
     )
     _outbox: Outbox = FakeOutbox()
+    _audit: AuditTrail = FakeAuditTrail()
     _hasher: PasswordHasher = FakePasswordHasher()
     _attempts: AttemptBudget = FakeAttemptBudget()
     _issuer: TokenIssuer = FakeTokenIssuer()

@@ -19,6 +19,7 @@ from app.auth.models import PasswordResetToken
 from app.auth.repository import SessionRepository
 from app.auth.reset_tokens import ResetTokenRepository
 from app.domain.attempts import AttemptBudget
+from app.domain.audit import AuditTrail
 from app.domain.clock import utcnow
 from app.domain.emails import normalize_email
 from app.domain.outbox import Outbox
@@ -43,6 +44,9 @@ class PasswordResetUnitOfWork(UnitOfWork, Protocol):
 
     @property
     def outbox(self) -> Outbox: ...
+
+    @property
+    def audit(self) -> AuditTrail: ...
 
 
 def digest(value: str) -> str:

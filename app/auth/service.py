@@ -24,6 +24,7 @@ from app.auth.errors import (
 from app.auth.models import AuthSession
 from app.auth.repository import SessionRepository
 from app.domain.attempts import AttemptBudget
+from app.domain.audit import AuditTrail
 from app.domain.clients import Client
 from app.domain.clock import utcnow
 from app.domain.passwords import PasswordHasher
@@ -72,6 +73,9 @@ class AuthUnitOfWork(UnitOfWork, Protocol):
     @property
     def sessions(self) -> SessionRepository: ...
 
+    @property
+    def audit(self) -> AuditTrail: ...
+
 
 class TokenIssuer(Protocol):
     def issue(
@@ -118,36 +122,46 @@ class AuthService:
         whether or not the account exists, and is given back only for the right password.
         """
         self._attempts.spend(email)
-        with self._uow as uow:
-            user = uow.users.get_by_email(email)
-            if user is None:
-                self._hasher.burn(password)
-                raise InvalidCredentials()
-            if not self._hasher.verify(user.password_hash, password):
-                raise InvalidCredentials()
-            self._attempts.refund(email)
-            if not user.is_active:
-                raise AccountDisabled()
-            if self._require_verified_email and not user.email_verified:
-                raise EmailUnverified()
-            if self._hasher.needs_rehash(user.password_hash):
-                user.password_hash = self._hasher.hash(password)
-            now = self._clock()
-            jti = new_jti()
-            ends_at = now + self._session_lifetime
-            session = AuthSession(
-                id=uuid7(),
-                user_id=user.id,
-                refresh_token_hash=token_hash(jti),
-                created_at=now,
-                rotated_at=now,
-                expires_at=min(now + self._refresh_ttl, ends_at),
-                ends_at=ends_at,
-                client_address=client.address,
-                user_agent=client.user_agent,
-            )
-            uow.sessions.add(session)
-            uow.commit()
+        subject: uuid.UUID | None = None
+        try:
+            with self._uow as uow:
+                user = uow.users.get_by_email(email)
+                if user is None:
+                    self._hasher.burn(password)
+                    raise InvalidCredentials()
+                subject = user.id
+                if not self._hasher.verify(user.password_hash, password):
+                    raise InvalidCredentials()
+                self._attempts.refund(email)
+                if not user.is_active:
+                    raise AccountDisabled()
+                if self._require_verified_email and not user.email_verified:
+                    raise EmailUnverified()
+                if self._hasher.needs_rehash(user.password_hash):
+                    user.password_hash = self._hasher.hash(password)
+                now = self._clock()
+                jti = new_jti()
+                ends_at = now + self._session_lifetime
+                session = AuthSession(
+                    id=uuid7(),
+                    user_id=user.id,
+                    refresh_token_hash=token_hash(jti),
+                    created_at=now,
+                    rotated_at=now,
+                    expires_at=min(now + self._refresh_ttl, ends_at),
+                    ends_at=ends_at,
+                    client_address=client.address,
+                    user_agent=client.user_agent,
+                )
+                uow.sessions.add(session)
+                uow.audit.record("login_succeeded", actor_id=user.id, subject_id=user.id, now=now)
+                uow.commit()
+        except (InvalidCredentials, AccountDisabled, EmailUnverified):
+            # The login's own transaction is gone; the failure is recorded in one of its own.
+            with self._uow as uow:
+                uow.audit.record("login_failed", actor_id=None, subject_id=subject, now=self._clock())
+                uow.commit()
+            raise
         return self._issuer.issue(
             user_id=user.id, session_id=session.id, refresh_jti=jti, refresh_ttl=session.expires_at - now
         )
@@ -191,13 +205,16 @@ class AuthService:
                 raise TokenRevoked("This refresh token was just rotated; use the newest one.")
             # Signed by us for a live session, yet not its current token: a replay, treated as theft.
             uow.sessions.revoke(claims.session_id, reason="reuse_detected", now=now)
+            uow.audit.record("token_reuse_detected", actor_id=None, subject_id=claims.user_id, now=now)
             uow.commit()
         raise TokenReused()
 
     def logout(self, principal: Principal) -> None:
         """Revoke the caller's session: its refresh token and every access token naming it."""
         with self._uow as uow:
-            uow.sessions.revoke(principal.session_id, reason="logout", now=self._clock())
+            now = self._clock()
+            uow.sessions.revoke(principal.session_id, reason="logout", now=now)
+            uow.audit.record("logout", actor_id=principal.user_id, subject_id=principal.user_id, now=now)
             uow.commit()
 
     def list_sessions(self, principal: Principal) -> list[SessionView]:
@@ -219,18 +236,22 @@ class AuthService:
     def end_session(self, principal: Principal, session_id: uuid.UUID) -> None:
         """End one of the caller's own sessions; any other id is not found (no oracle)."""
         with self._uow as uow:
-            if not uow.sessions.revoke_owned(
-                session_id, user_id=principal.user_id, reason="ended", now=self._clock()
-            ):
+            now = self._clock()
+            if not uow.sessions.revoke_owned(session_id, user_id=principal.user_id, reason="ended", now=now):
                 raise SessionNotFound()
+            uow.audit.record(
+                "session_ended", actor_id=principal.user_id, subject_id=principal.user_id, now=now
+            )
             uow.commit()
 
     def logout_all(self, principal: Principal) -> int:
         """End every session of the caller, the current one included."""
         with self._uow as uow:
+            now = self._clock()
             ended = uow.sessions.revoke_all_for_user(
-                principal.user_id, except_session_id=None, reason="logout_all", now=self._clock()
+                principal.user_id, except_session_id=None, reason="logout_all", now=now
             )
+            uow.audit.record("logout_all", actor_id=principal.user_id, subject_id=principal.user_id, now=now)
             uow.commit()
         return ended
 

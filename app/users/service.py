@@ -11,6 +11,7 @@ from typing import Any, Protocol
 from uuid6 import uuid7
 
 from app.domain.attempts import AttemptBudget
+from app.domain.audit import AuditTrail
 from app.domain.clock import utcnow
 from app.domain.emails import mask_email, normalize_email
 from app.domain.errors import InvalidInput
@@ -48,6 +49,9 @@ class UsersUnitOfWork(UnitOfWork, Protocol):
     @property
     def outbox(self) -> Outbox: ...
 
+    @property
+    def audit(self) -> AuditTrail: ...
+
 
 @dataclass(frozen=True, kw_only=True)
 class NewUser:
@@ -70,6 +74,20 @@ class UserChanges:
 def ensure_strong_password(password: str, *, field: str = "password") -> None:
     if is_common(password):
         raise InvalidInput("This password is too common; choose another.", field=field)
+
+
+def audit_events_of(user: User, values: dict[str, Any]) -> list[str]:
+    """The audit events a change makes: only fields whose value really changes."""
+    events = []
+    if "password" in values:
+        events.append("password_changed")
+    if "email" in values and normalize_email(values["email"]) != user.email_normalized:
+        events.append("email_changed")
+    if "role" in values and values["role"] != user.role:
+        events.append("role_changed")
+    if "is_active" in values and values["is_active"] != user.is_active:
+        events.append("active_changed")
+    return events
 
 
 class UserService:
@@ -95,7 +113,7 @@ class UserService:
     def create(self, actor: Principal, new: NewUser) -> User:
         """Create an account of any role, as an admin."""
         policy.ensure_admin(actor)
-        return self._create(new)
+        return self._create(new, actor_id=actor.user_id)
 
     def provision(self, new: NewUser) -> User:
         """Create an account of any role on an operator's word (the CLI), with no acting user."""
@@ -186,11 +204,14 @@ class UserService:
                 ensure_strong_password(changes.values["password"])
             now = self._clock()
             old_email = user.email
+            events = audit_events_of(user, changes.values)
             self._apply(user, changes.values)
             user.updated_at = now
             uow.users.flush()
             if user.email_normalized != normalize_email(old_email):
                 self._announce_email_change(user, old_email, now)
+            for event in events:
+                uow.audit.record(event, actor_id=actor.user_id, subject_id=user.id, now=now)
             if "password" in changes.values or changes.values.get("is_active") is False:
                 keep = actor.session_id if actor.user_id == user_id else None
                 uow.sessions.revoke_all_for_user(
@@ -210,6 +231,7 @@ class UserService:
             if user.role == "admin" and user.is_active:
                 self._ensure_not_last_admin()
             uow.users.delete(user)
+            uow.audit.record("user_deleted", actor_id=actor.user_id, subject_id=user_id, now=self._clock())
             uow.commit()
 
     def end_sessions(self, actor: Principal, user_id: uuid.UUID) -> int:
@@ -217,13 +239,13 @@ class UserService:
         policy.ensure_admin(actor)
         with self._uow as uow:
             self._get(user_id)
-            ended = uow.sessions.revoke_all_for_user(
-                user_id, except_session_id=None, reason="admin", now=self._clock()
-            )
+            now = self._clock()
+            ended = uow.sessions.revoke_all_for_user(user_id, except_session_id=None, reason="admin", now=now)
+            uow.audit.record("sessions_ended_by_admin", actor_id=actor.user_id, subject_id=user_id, now=now)
             uow.commit()
         return ended
 
-    def _create(self, new: NewUser) -> User:
+    def _create(self, new: NewUser, *, actor_id: uuid.UUID | None = None) -> User:
         ensure_strong_password(new.password)
         now = self._clock()
         user = User(
@@ -239,6 +261,7 @@ class UserService:
         )
         with self._uow as uow:
             uow.users.add(user)
+            uow.audit.record("user_created", actor_id=actor_id, subject_id=user.id, now=now)
             uow.outbox.add(
                 SEND_MAIL, self._verification.mail(user_id=user.id, name=user.name, email=user.email), now=now
             )
@@ -253,9 +276,11 @@ class UserService:
             if user is None or user.email_normalized != claim.email:
                 raise InvalidVerificationToken()
             if not user.email_verified:
+                now = self._clock()
                 user.email_verified = True
-                user.updated_at = self._clock()
+                user.updated_at = now
                 uow.users.flush()
+                uow.audit.record("email_verified", actor_id=user.id, subject_id=user.id, now=now)
                 uow.commit()
 
     def resend_verification(self, actor: Principal) -> None:

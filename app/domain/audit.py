@@ -1,0 +1,33 @@
+"""The audit port: who did what to whom, recorded with the change it describes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Protocol
+
+EVENTS = (
+    "login_succeeded",
+    "login_failed",
+    "token_reuse_detected",
+    "logout",
+    "logout_all",
+    "session_ended",
+    "sessions_ended_by_admin",
+    "password_changed",
+    "password_reset",
+    "email_changed",
+    "email_verified",
+    "role_changed",
+    "active_changed",
+    "user_created",
+    "user_deleted",
+)
+
+
+class AuditTrail(Protocol):
+    def record(
+        self, event: str, *, actor_id: uuid.UUID | None, subject_id: uuid.UUID | None, now: datetime
+    ) -> None:
+        """Record `event` in the current transaction: it stands or falls with the change it describes."""
+        ...

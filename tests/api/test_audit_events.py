@@ -1,0 +1,163 @@
+"""The audit trail: each account event recorded once with its actor, subject and request, nothing
+recorded for a change that did not happen, and the admin listing with its filters."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.api.auth.helpers import LOGIN, assert_problem, bearer, user_url
+from tests.support.accounts import DEFAULT_PASSWORD, Account, Tokens, create_account, login, unique_email
+
+AUDIT = "/api/v1/audit-events"
+NEW_PASSWORD = "Copper-Meadow-Falcon-29"
+
+
+def events(client: FlaskClient, admin_tokens: Tokens, **query: Any) -> list[dict[str, Any]]:
+    response = client.get(AUDIT, query_string={"limit": 200, **query}, headers=admin_tokens.headers)
+    assert response.status_code == 200, response.get_json()
+    return list(response.get_json()["items"])
+
+
+def of_user(
+    client: FlaskClient, admin_tokens: Tokens, account: Account
+) -> list[tuple[str, str | None, str | None]]:
+    """(event, actor, subject) oldest first, for events naming the account."""
+    rows = events(client, admin_tokens, user_id=str(account.id))
+    return [(row["event"], row["actor_id"], row["subject_id"]) for row in reversed(rows)]
+
+
+def test_the_lifecycle_of_an_account_is_recorded_once_per_event(
+    client: FlaskClient, admin: Account, admin_tokens: Tokens
+) -> None:
+    email = unique_email()
+    registered = client.post(
+        "/api/v1/auth/register",
+        json={"email": email, "password": DEFAULT_PASSWORD, "name": "Audit"},
+        headers={"User-Agent": "AuditTest/1.0", "X-Request-ID": "audit-req-1"},
+    )
+    assert registered.status_code == 201
+    account = Account(id=registered.get_json()["id"], email=email, password=DEFAULT_PASSWORD, role="user")
+    uid, aid = str(account.id), str(admin.id)
+
+    assert client.post(LOGIN, json={"email": email, "password": "Wrong-Password-00"}).status_code == 401
+    tokens = login(client, account)
+    changed = client.patch(
+        user_url(uid),
+        json={"password": NEW_PASSWORD, "current_password": DEFAULT_PASSWORD},
+        headers=tokens.headers,
+    )
+    assert changed.status_code == 200
+    assert (
+        client.patch(user_url(uid), json={"role": "admin"}, headers=admin_tokens.headers).status_code == 200
+    )
+    assert (
+        client.patch(user_url(uid), json={"role": "admin"}, headers=admin_tokens.headers).status_code == 200
+    )
+    assert client.delete(f"{user_url(uid)}/sessions", headers=admin_tokens.headers).status_code == 204
+    assert client.delete(user_url(uid), headers=admin_tokens.headers).status_code == 204
+
+    assert of_user(client, admin_tokens, account) == [
+        ("user_created", None, uid),
+        ("login_failed", None, uid),
+        ("login_succeeded", uid, uid),
+        ("password_changed", uid, uid),
+        ("role_changed", aid, uid),
+        ("sessions_ended_by_admin", aid, uid),
+        ("user_deleted", aid, uid),
+    ]
+    [created] = events(client, admin_tokens, user_id=uid, event="user_created")
+    assert created["user_agent"] == "AuditTest/1.0"
+    assert created["request_id"] == "audit-req-1"
+    assert created["client_address"] == "127.0.0.1"
+
+
+def test_sessions_and_logouts_are_recorded(client: FlaskClient, user: Account, admin_tokens: Tokens) -> None:
+    first, second, third = (login(client, user) for _ in range(3))
+    sessions = client.get("/api/v1/auth/sessions", headers=first.headers).get_json()["items"]
+    assert (
+        client.delete(f"/api/v1/auth/sessions/{sessions[-1]['id']}", headers=first.headers).status_code == 204
+    )
+    assert client.post("/api/v1/auth/logout", headers=second.headers).status_code == 204
+    assert client.post("/api/v1/auth/logout-all", headers=third.headers).status_code == 204
+    recorded = [event for event, _, _ in of_user(client, admin_tokens, user)]
+    assert recorded[-3:] == ["session_ended", "logout", "logout_all"]
+
+
+def test_a_change_that_does_not_happen_records_nothing(
+    client: FlaskClient, user: Account, user_tokens: Tokens, admin_tokens: Tokens
+) -> None:
+    before = of_user(client, admin_tokens, user)
+    stale = client.patch(
+        user_url(user.id), json={"name": "Late"}, headers={**user_tokens.headers, "If-Match": '"0-x"'}
+    )
+    assert stale.status_code in (412, 428)
+    wrong = client.patch(
+        user_url(user.id),
+        json={"password": NEW_PASSWORD, "current_password": "Not-The-Password-1"},
+        headers=user_tokens.headers,
+    )
+    assert wrong.status_code == 403
+    assert of_user(client, admin_tokens, user) == before
+
+
+def test_no_secret_and_no_address_is_in_an_event(
+    client: FlaskClient, admin_tokens: Tokens, app: Flask
+) -> None:
+    account = create_account(app, email=unique_email("secretive"))
+    tokens = login(client, account)
+    client.post(LOGIN, json={"email": account.email, "password": "Wrong-Password-00"})
+    body = client.get(AUDIT, query_string={"limit": 200}, headers=admin_tokens.headers).get_data(as_text=True)
+    for secret in (account.email, account.password, tokens.access_token, tokens.refresh_token, "argon2"):
+        assert secret not in body
+
+
+def test_the_listing_pages_newest_first_and_filters(
+    client: FlaskClient, admin_tokens: Tokens, app: Flask
+) -> None:
+    accounts = [create_account(app) for _ in range(3)]
+    first = client.get(
+        AUDIT, query_string={"limit": 2, "event": "user_created"}, headers=admin_tokens.headers
+    )
+    assert first.status_code == 200
+    page = first.get_json()
+    assert [row["subject_id"] for row in page["items"]] == [str(accounts[2].id), str(accounts[1].id)]
+    link = first.headers["Link"]
+    assert link.startswith("</api/v1/audit-events?")
+    assert link.endswith('rel="next"')
+    second = client.get(link[1 : link.index(">")], headers=admin_tokens.headers).get_json()
+    assert str(accounts[0].id) in [row["subject_id"] for row in second["items"]]
+    assert all(row["event"] == "user_created" for row in second["items"])
+    window = events(
+        client, admin_tokens, since="2000-01-01T00:00:00+00:00", until="2001-01-01T00:00:00+00:00"
+    )
+    assert window == []
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"event": "nonsense"},
+        {"user_id": "not-a-uuid"},
+        {"limit": 0},
+        {"limit": 201},
+        {"cursor": "garbage"},
+        {"since": "yesterday"},
+        {"since": "2030-01-01T00:00:00"},
+        {"since": "2030-01-02T00:00:00+00:00", "until": "2030-01-01T00:00:00+00:00"},
+    ],
+)
+def test_bad_queries_are_422(client: FlaskClient, admin_tokens: Tokens, query: dict[str, Any]) -> None:
+    assert_problem(
+        client.get(AUDIT, query_string=query, headers=admin_tokens.headers), 422, "validation_error"
+    )
+
+
+def test_only_admins_read_the_trail(client: FlaskClient, user_tokens: Tokens) -> None:
+    assert_problem(client.get(AUDIT, headers=user_tokens.headers), 403, "forbidden")
+    assert_problem(client.get(AUDIT), 401, "unauthorized")
+    assert_problem(client.get(AUDIT, headers=bearer(str(uuid.uuid4()))), 401, "unauthorized")

@@ -1,0 +1,30 @@
+"""`flask audit purge`: events past the retention go, the rest stay."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import Flask
+
+from app.audit.models import AuditEvent
+from app.composition import container
+from app.extensions import db
+
+
+def test_purge_deletes_only_events_older_than_the_retention(app: Flask) -> None:
+    with app.app_context():
+        now = container().clock()
+        for age_days in (400, 366, 364, 1):
+            db.session.add(AuditEvent(event="login_succeeded", created_at=now - timedelta(days=age_days)))
+        db.session.commit()
+
+    result = app.test_cli_runner().invoke(args=["audit", "purge"])
+    assert result.exit_code == 0, result.output
+    assert "purged 2 audit events older than 365 days" in result.output
+
+    result = app.test_cli_runner().invoke(args=["audit", "purge", "--older-than-days", "30"])
+    assert "purged 1 audit events older than 30 days" in result.output
+    with app.app_context():
+        ages = [now - row for row in db.session.scalars(sa.select(AuditEvent.created_at))]
+    assert ages == [timedelta(days=1)]
