@@ -127,4 +127,5 @@ class PasswordResetService:
             uow.sessions.revoke_all_for_user(
                 user.id, except_session_id=None, reason="password_reset", now=now
             )
+            uow.audit.record("password_reset", actor_id=None, subject_id=user.id, now=now)
             uow.commit()

@@ -10,6 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from app.composition import container
 from tests.api.auth.helpers import LOGIN, assert_problem, bearer, user_url
 from tests.support.accounts import DEFAULT_PASSWORD, Account, Tokens, create_account, login, unique_email
 
@@ -161,3 +162,21 @@ def test_only_admins_read_the_trail(client: FlaskClient, user_tokens: Tokens) ->
     assert_problem(client.get(AUDIT, headers=user_tokens.headers), 403, "forbidden")
     assert_problem(client.get(AUDIT), 401, "unauthorized")
     assert_problem(client.get(AUDIT, headers=bearer(str(uuid.uuid4()))), 401, "unauthorized")
+
+
+def test_token_reuse_and_email_verification_are_recorded(
+    client: FlaskClient, app: Flask, user: Account, admin_tokens: Tokens
+) -> None:
+    tokens = login(client, user)
+    assert client.post("/api/v1/auth/refresh", headers=bearer(tokens.refresh_token)).status_code == 200
+    replay = client.post(
+        "/api/v1/auth/refresh", headers={**bearer(tokens.refresh_token), "User-Agent": "Thief/1.0"}
+    )
+    assert_problem(replay, 401, "token_reused")
+    with app.app_context():
+        token = container().email_verification().tokens.issue(user.id, user.email)
+    assert client.post("/api/v1/auth/verify-email", json={"token": token}).status_code == 204
+    uid = str(user.id)
+    recorded = of_user(client, admin_tokens, user)
+    assert ("token_reuse_detected", None, uid) in recorded
+    assert ("email_verified", uid, uid) in recorded

@@ -64,5 +64,5 @@ def test_every_api_blueprint_parses_with_the_one_parser(client: FlaskClient) -> 
     from app.web.blueprint import Blueprint
 
     smorest = [bp for bp in client.application.blueprints.values() if isinstance(bp, flask_smorest.Blueprint)]
-    assert {bp.name for bp in smorest} == {"auth", "users", "health"}
+    assert {bp.name for bp in smorest} == {"auth", "users", "audit", "health"}
     assert all(isinstance(bp, Blueprint) for bp in smorest)

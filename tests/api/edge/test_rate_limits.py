@@ -162,6 +162,8 @@ def test_the_stricter_limits_are_those_the_routes_declare(app: Flask) -> None:
         ("users.UserById", "PATCH", "email-change", "2 per minute"),
         ("auth.PasswordReset", "POST", "password-reset", "10 per hour"),
         ("auth.PasswordResetConfirm", "POST", "password-reset-confirm", "10 per 15 minutes"),
+        ("auth.VerifyEmail", "POST", "verify-email", "10 per hour"),
+        ("auth.ResendVerification", "POST", "verify-email-resend", "10 per hour"),
     }
 
 

@@ -115,7 +115,9 @@ def test_login_burns_a_dummy_hash_and_refuses_unknown_email(
         service.login(email="nobody@example.com", password="Some-Password-1", client=CLIENT)
     assert hasher.burned == ["Some-Password-1"]
     assert sessions.all() == []
-    assert uow.commits == 0
+    # Only the failure's own record is committed: no session, an audit event with no subject.
+    assert uow.commits == 1
+    assert [(e.event, e.actor_id, e.subject_id) for e in uow.audit.events] == [("login_failed", None, None)]
 
 
 def test_login_refuses_wrong_password_without_burning(
@@ -147,7 +149,8 @@ def test_login_refuses_disabled_account_with_right_password(
     with pytest.raises(AccountDisabled):
         service.login(email=disabled.email, password=DEFAULT_PASSWORD, client=CLIENT)
     assert sessions.all() == []
-    assert uow.commits == 0
+    assert uow.commits == 1
+    assert [(e.event, e.subject_id) for e in uow.audit.events] == [("login_failed", disabled.id)]
 
 
 def test_login_gives_invalid_credentials_for_disabled_account_with_wrong_password(
