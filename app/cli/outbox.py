@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import click
 from flask.cli import AppGroup
@@ -38,3 +39,14 @@ def retry(message_ids: tuple[uuid.UUID, ...], retry_all: bool) -> None:
         revived = uow.outbox.revive(None if retry_all else list(message_ids), now=built.clock())
         uow.commit()
     click.echo(f"queued {len(revived)} message(s) again")
+
+
+@outbox_cli.command("purge")
+@click.option("--older-than-days", type=click.IntRange(min=0), default=7, show_default=True)
+def purge(older_than_days: int) -> None:
+    """Delete processed messages older than this (run it daily); dead messages are kept."""
+    built = container()
+    with built.unit_of_work() as uow:
+        purged = uow.outbox.purge_done(before=built.clock() - timedelta(days=older_than_days))
+        uow.commit()
+    click.echo(f"purged {purged} processed message(s)")

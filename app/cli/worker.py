@@ -17,6 +17,7 @@ from types import FrameType
 
 import click
 import dramatiq
+import prometheus_client
 from flask import current_app
 
 from app.composition import container
@@ -33,7 +34,13 @@ log = logging.getLogger("keel.jobs")
     show_default=True,
     help="Touched after every sweep; a liveness probe checks its age.",
 )
-def worker_command(threads: int, heartbeat_file: Path) -> None:
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(min=1, max=65535),
+    default=None,
+    help="Serve the worker's Prometheus metrics (outbox counters, queue depth) on this port.",
+)
+def worker_command(threads: int, heartbeat_file: Path, metrics_port: int | None) -> None:
     """Run background jobs (mail delivery, reset requests) until SIGTERM or SIGINT."""
     built = container()
     if built.settings.redis_url is None:
@@ -58,6 +65,8 @@ def worker_command(threads: int, heartbeat_file: Path) -> None:
         with app.app_context():
             sweeper.run(heartbeat=sweeper_heartbeat)
 
+    if metrics_port is not None:
+        prometheus_client.start_http_server(metrics_port)
     worker.start()
     sweeping = threading.Thread(target=sweep, name="outbox-sweep", daemon=True)
     sweeping.start()

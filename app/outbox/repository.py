@@ -116,3 +116,10 @@ class SqlOutboxRepository:
             )
             or 0
         )
+
+    def purge_done(self, *, before: datetime) -> int:
+        """Forget messages processed before the cut-off; dead ones stay until retried or inspected."""
+        statement = sa.delete(OutboxMessage).where(
+            OutboxMessage.status == "done", OutboxMessage.processed_at < before
+        )
+        return int(self._session.execute(statement.execution_options(synchronize_session=False)).rowcount)  # type: ignore[attr-defined]

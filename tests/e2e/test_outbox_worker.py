@@ -14,6 +14,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -29,7 +30,7 @@ from app.outbox.models import OutboxMessage
 from tests.conftest import PG_URL
 from tests.e2e.stack import ROOT, app_environment
 from tests.support import databases
-from tests.support.redis_server import RedisServer
+from tests.support.redis_server import RedisServer, free_port
 from tests.support.smtp_server import SmtpServer
 
 pytestmark = pytest.mark.postgres_only
@@ -91,7 +92,7 @@ class Workers:
         self._workdir = workdir
         self.processes: list[subprocess.Popen[bytes]] = []
 
-    def start(self) -> subprocess.Popen[bytes]:
+    def start(self, *options: str) -> subprocess.Popen[bytes]:
         number = len(self.processes)
         log = (self._workdir / f"worker-{number}.log").open("wb")
         process = subprocess.Popen(
@@ -106,6 +107,7 @@ class Workers:
                 "2",
                 "--heartbeat-file",
                 str(self._workdir / f"heartbeat-{number}"),
+                *options,
             ],
             cwd=ROOT,
             env=self._environment,
@@ -180,12 +182,16 @@ def delivered_to(smtp: SmtpServer) -> collections.Counter[str]:
 def test_a_committed_mail_is_delivered_by_the_worker_process(
     web: Flask, workers: Workers, smtp: SmtpServer
 ) -> None:
-    workers.start()
+    port = free_port()
+    workers.start("--metrics-port", str(port))
     [to] = addresses(1)
     record_mails(web, [to])
     [mail] = smtp.wait_for(1)
     assert mail["To"] == to
     wait_until(lambda: statuses(web) == {"done": 1}, what="the message to be marked done")
+    metrics = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    assert 'keel_outbox_messages_total{event="done"} 1.0' in metrics
+    assert "keel_outbox_pending_messages" in metrics
 
 
 def test_a_rolled_back_change_sends_nothing(web: Flask, workers: Workers, smtp: SmtpServer) -> None:

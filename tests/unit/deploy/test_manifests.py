@@ -105,7 +105,9 @@ def test_the_worker_runs_the_worker_command_with_a_heartbeat_liveness_probe() ->
     assert spec["securityContext"]["runAsNonRoot"] is True
     policy = yaml.safe_load((ROOT / "deploy" / "k8s" / "worker-networkpolicy.yaml").read_text())["spec"]
     assert policy["podSelector"]["matchLabels"] == deployment["spec"]["selector"]["matchLabels"]
-    assert policy["ingress"] == []
+    [rule] = policy["ingress"]
+    assert rule["ports"] == [{"protocol": "TCP", "port": 9100}]
+    assert "--metrics-port" in container["command"]
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
     assert compose["worker"]["entrypoint"][:4] == ["flask", "--app", "wsgi", "worker"]
     assert heartbeat in " ".join(compose["worker"]["healthcheck"]["test"])
