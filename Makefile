@@ -42,9 +42,10 @@ test: lint typecheck pytest
 
 # Keel against the bare-Flask floor with wrk, on the local PostgreSQL (docs/benchmarks.md).
 # SEED=100000 users by default; BENCH_ARGS for more (e.g. BENCH_ARGS="--duration 20 --pairs 5").
+# FSFT=path/to/full-stack-fastapi-template adds its /users/me beside Keel's (FSFT_PYTHON: its interpreter).
 SEED ?= 100000
 bench: install
-	$(BIN)/python bench/run.py --seed $(SEED) $(BENCH_ARGS)
+	$(BIN)/python bench/run.py --seed $(SEED) $(if $(FSFT),--fsft $(FSFT)) $(if $(FSFT_PYTHON),--fsft-python $(FSFT_PYTHON)) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage

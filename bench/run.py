@@ -5,6 +5,9 @@ production settings (the Redis-backed limiter on, limits too high to trigger) an
 under the same gunicorn settings, then runs wrk against each in alternating pairs and reports the
 median of the per-pair ratios (Keel / floor), p50 and p99 latency, and RSS per worker.
 
+With `--fsft CHECKOUT` it also runs full-stack-fastapi-template's backend (bench/fsft.py) and
+measures its `GET /api/v1/users/me` beside Keel's the same way (ratio Keel / FSFT).
+
 On a 2-core machine the servers, PostgreSQL and Redis are pinned to core 0 and wrk to core 1; a
 pair is run again when other processes used more than a tenth of a core meanwhile.
 """
@@ -15,6 +18,7 @@ import argparse
 import json
 import os
 import platform
+import secrets
 import shutil
 import signal
 import statistics
@@ -22,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,8 +38,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from app.domain.pagination import Cursor  # noqa: E402
-from bench import wrk_output  # noqa: E402
-from tests.e2e.stack import app_environment, call, wait_until_healthy  # noqa: E402
+from bench import fsft, wrk_output  # noqa: E402
+from tests.e2e.stack import app_environment, call  # noqa: E402
 from tests.support import databases  # noqa: E402
 from tests.support.redis_server import RedisServer, free_port  # noqa: E402
 
@@ -43,6 +48,11 @@ HIGH = "1000000 per minute"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 INTERFERENCE_SHARE = 0.10
 MAX_RETRIES = 2
+FSFT_TARGET = fsft.TARGET
+
+
+def gunicorn_bind(port: int) -> list[str]:
+    return ["-b", f"127.0.0.1:{port}"]
 
 
 @dataclass
@@ -54,20 +64,37 @@ class Server:
     cpus: str | None
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    bind: Callable[[int], list[str]] = gunicorn_bind
+    cwd: Path = ROOT
+    health: str = "/health"
 
     def start(self) -> None:
         prefix = ["taskset", "-c", self.cpus] if self.cpus else []
         env = {**self.env, "BIND": f"127.0.0.1:{self.port}"}
         log = (self.workdir / f"{self.name}.log").open("ab")
         self.process = subprocess.Popen(
-            [*prefix, *self.command, "-b", f"127.0.0.1:{self.port}"],
-            cwd=ROOT,
+            [*prefix, *self.command, *self.bind(self.port)],
+            cwd=self.cwd,
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
         log.close()
-        wait_until_healthy(self.port, timeout=60)
+        self.wait_until_answering(timeout=60)
+
+    def wait_until_answering(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited; see {self.workdir / self.name}.log")
+            try:
+                if call(self.port, "GET", self.health, timeout=1).status == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"{self.name}: nothing answers {self.health} on port {self.port}")
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -83,8 +110,9 @@ class Server:
         return [self.process.pid, *children(self.process.pid)]
 
     def worker_rss_mib(self) -> list[float]:
+        """The workers only: uvicorn's master also has multiprocessing's resource tracker as a child."""
         assert self.process is not None
-        return [rss_mib(pid) for pid in children(self.process.pid)]
+        return [rss_mib(pid) for pid in children(self.process.pid) if b"resource_tracker" not in cmdline(pid)]
 
 
 def children(pid: int) -> list[int]:
@@ -98,6 +126,13 @@ def children(pid: int) -> list[int]:
             if int(fields[1]) == pid:
                 found.append(int(entry.name))
     return found
+
+
+def cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
 
 
 def rss_mib(pid: int) -> float:
@@ -171,23 +206,26 @@ def wrk(
 class Target:
     name: str
     keel: dict[str, Any]
-    floor: dict[str, Any] | None  # None: Keel against itself (floor_is_keel)
-    floor_is_keel: dict[str, Any] | None = None
+    base: dict[str, Any]  # the request Keel's is compared with, served by `against`
+    against: str = "floor"  # "floor", "keel" (the deepest page against the first) or "fsft"
+    base_name: str = "bare Flask"
 
 
 def measure_pair(
-    keel: Server, floor: Server, target: Target, args: argparse.Namespace, workdir: Path, known: list[int]
+    keel: Server,
+    base_server: Server,
+    target: Target,
+    args: argparse.Namespace,
+    workdir: Path,
+    known: list[int],
 ) -> tuple[dict[str, float], dict[str, float], float, int]:
-    """Floor then Keel (or Keel's first page then its deepest), re-run while others used the CPU."""
+    """The base (floor, FSFT or Keel's first page) then Keel, re-run while others used the CPU."""
     for attempt in range(MAX_RETRIES + 1):
         before_busy = busy_ticks()
         before = {pid: cpu_ticks(pid) for pid in known}
         before_own = own_ticks()
         started = time.monotonic()
-        base_spec = target.floor if target.floor is not None else target.floor_is_keel
-        base_server = floor if target.floor is not None else keel
-        assert base_spec is not None
-        base = run_spec(base_server, base_spec, args, workdir)
+        base = run_spec(base_server, target.base, args, workdir)
         measured = run_spec(keel, target.keel, args, workdir)
         elapsed = time.monotonic() - started
         # Processes that started meanwhile (a PostgreSQL backend for a new connection) count as ours.
@@ -303,7 +341,8 @@ def table(results: dict[str, Any]) -> str:
     lines.append("")
     lines.append(
         f"RSS per Keel worker: {rss['keel_start']:.1f} MiB at start, {rss['keel_end']:.1f} MiB at the end "
-        f"({rss['keel_growth']:+.1%}); floor: {rss['floor_start']:.1f} -> {rss['floor_end']:.1f} MiB."
+        f"({rss['keel_growth']:+.1%}); floor: {rss['floor_start']:.1f} -> {rss['floor_end']:.1f} MiB"
+        + (f"; FSFT: {rss['fsft_start']:.1f} -> {rss['fsft_end']:.1f} MiB." if "fsft_start" in rss else ".")
     )
     lines.append(
         f"Machine: {results['machine']}. Seed: {results['seed']} users; {results['duration']} s per run, "
@@ -325,6 +364,10 @@ def main() -> int:
     parser.add_argument("--only", nargs="*", help="target names to run")
     parser.add_argument("--no-pin", action="store_true", help="do not pin processes to cores")
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results")
+    parser.add_argument(
+        "--fsft", type=Path, help="a full-stack-fastapi-template checkout: its /users/me beside Keel's"
+    )
+    parser.add_argument("--fsft-python", help="the interpreter for FSFT's virtualenv (default: found)")
     args = parser.parse_args()
 
     if shutil.which("wrk") is None:
@@ -334,9 +377,19 @@ def main() -> int:
     server_cpus = "0" if pinned else None
     args.wrk_cpus = "1" if pinned else None
 
+    # FSFT is installed first: a wrong checkout or a missing interpreter fails before the long seeding.
+    fsft_backend = fsft_venv = None
+    if args.fsft is not None and fsft.wanted(args.only, FSFT_TARGET):
+        fsft_backend = fsft.backend_dir(args.fsft)
+        uv = shutil.which("uv", path=str(Path(sys.executable).parent)) or shutil.which("uv") or "uv"
+        fsft_python = fsft.find_python(fsft_backend, args.fsft_python)
+        print(f"FSFT: installing {fsft_backend} with Python {fsft_python}", file=sys.stderr)
+        fsft_venv = fsft.install(fsft_backend, fsft_python, uv)
+
     server_url = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
     workdir = Path(tempfile.mkdtemp(prefix="keel-bench-"))
     database = databases.create_pg_database(server_url, prefix="keel_bench")
+    fsft_database: str | None = None
     redis_server = RedisServer(workdir)
     servers: list[Server] = []
     saved_affinity: dict[int, str] = {}
@@ -404,6 +457,29 @@ def main() -> int:
             server_cpus,
         )
         servers = [keel, floor]
+        fsft_server: Server | None = None
+        if fsft_backend is not None and fsft_venv is not None:
+            fsft_database = databases.create_pg_database(server_url, prefix="fsft_bench")
+            fsft_env = fsft.environment(
+                fsft_database,
+                secret_key=secrets.token_urlsafe(32),
+                password=PASSWORD,
+                venv=fsft_venv,
+                inherited=os.environ,
+            )
+            fsft.prepare_database(fsft_backend, fsft_venv, fsft_env)
+            fsft.seed(fsft_database, args.seed + 1)  # Keel's table: the seed, the admin, the bench user
+            fsft_server = Server(
+                "fsft",
+                fsft.command(fsft_venv, args.workers),
+                fsft_env,
+                workdir,
+                server_cpus,
+                bind=fsft.bind,
+                cwd=fsft_backend,
+                health=fsft.HEALTH_PATH,
+            )
+            servers.append(fsft_server)
         for server in servers:
             server.start()
         saved_affinity = pin_services(server_cpus)
@@ -453,8 +529,9 @@ def main() -> int:
             Target(
                 "deepest page / first page",
                 {"path": deepest_page_path(database, args.seed + 2), "token": admin["access_token"]},
-                None,
-                floor_is_keel={"path": "/api/v1/users?limit=20", "token": admin["access_token"]},
+                {"path": "/api/v1/users?limit=20", "token": admin["access_token"]},
+                against="keel",
+                base_name="Keel's first page",
             ),
             Target(
                 "POST /api/v1/auth/login",
@@ -462,24 +539,39 @@ def main() -> int:
                 {"path": "/verify", "method": "POST", "body": {"password": PASSWORD}},
             ),
         ]
+        if fsft_server is not None:
+            targets.append(
+                Target(
+                    FSFT_TARGET,
+                    {"path": "/api/v1/users/me", "token": user["access_token"]},
+                    {"path": fsft.ME_PATH, "token": fsft.login(fsft_server.port, PASSWORD)},
+                    against="fsft",
+                    base_name="full-stack-fastapi-template",
+                )
+            )
         if args.only:
             targets = [t for t in targets if any(word in t.name for word in args.only)]
 
-        rss_start = {"keel": keel.worker_rss_mib(), "floor": floor.worker_rss_mib()}
-        known = [*keel.pids(), *floor.pids(), *pids_of("postgres"), redis_server.process.pid]  # type: ignore[union-attr]
+        by_name = {server.name: server for server in servers}
+        rss_start = {server.name: server.worker_rss_mib() for server in servers}
         results: dict[str, Any] = {"targets": {}}
         for target in targets:
+            base_server = by_name[target.against]
             if args.warmup:
                 warm = argparse.Namespace(**{**vars(args), "duration": args.warmup})
-                for server, spec in (
-                    (keel, target.keel),
-                    (floor if target.floor else keel, target.floor or target.floor_is_keel),
-                ):
-                    run_spec(server, spec, warm, workdir)  # type: ignore[arg-type]
+                for server, spec in ((keel, target.keel), (base_server, target.base)):
+                    run_spec(server, spec, warm, workdir)
             ratios, keel_runs, floor_runs, shares = [], [], [], []
             for _ in range(args.pairs):
-                known = [*keel.pids(), *floor.pids(), *pids_of("postgres"), redis_server.process.pid]  # type: ignore[union-attr]
-                base, measured, share, _retries = measure_pair(keel, floor, target, args, workdir, known)
+                # Every server's master and workers, FSFT's included: their CPU is not interference.
+                known = [
+                    *(pid for server in servers for pid in server.pids()),
+                    *pids_of("postgres"),
+                    redis_server.process.pid,  # type: ignore[union-attr]
+                ]
+                base, measured, share, _retries = measure_pair(
+                    keel, base_server, target, args, workdir, known
+                )
                 ratios.append(measured["rps"] / base["rps"])
                 keel_runs.append(measured)
                 floor_runs.append(base)
@@ -490,20 +582,25 @@ def main() -> int:
                 "ratios": ratios,
                 "keel": keel_runs[middle],
                 "floor": floor_runs[middle],
-                "floor_name": "Keel's first page" if target.floor is None else "bare Flask",
+                "floor_name": target.base_name,
                 "interference": max(shares),
             }
             print(f"  {target.name}: {statistics.median(ratios):.2f}x", file=sys.stderr)
-        rss_end = {"keel": keel.worker_rss_mib(), "floor": floor.worker_rss_mib()}
+        rss_end = {server.name: server.worker_rss_mib() for server in servers}
         keel_start, keel_end = statistics.mean(rss_start["keel"]), statistics.mean(rss_end["keel"])
+        rss = {
+            "keel_start": keel_start,
+            "keel_end": keel_end,
+            "keel_growth": keel_end / keel_start - 1,
+            "floor_start": statistics.mean(rss_start["floor"]),
+            "floor_end": statistics.mean(rss_end["floor"]),
+        }
+        if fsft_server is not None:
+            rss.update(
+                fsft_start=statistics.mean(rss_start["fsft"]), fsft_end=statistics.mean(rss_end["fsft"])
+            )
         results.update(
-            rss_mib={
-                "keel_start": keel_start,
-                "keel_end": keel_end,
-                "keel_growth": keel_end / keel_start - 1,
-                "floor_start": statistics.mean(rss_start["floor"]),
-                "floor_end": statistics.mean(rss_end["floor"]),
-            },
+            rss_mib=rss,
             machine=machine(),
             seed=args.seed,
             seeded_in_s=round(seeded_in, 1),
@@ -526,6 +623,8 @@ def main() -> int:
             server.stop()
         redis_server.stop()
         databases.drop_pg_database(database)
+        if fsft_database is not None:
+            databases.drop_pg_database(fsft_database)
 
 
 if __name__ == "__main__":
