@@ -104,7 +104,8 @@ class JobQueue:
     def _ensure_worker(self) -> None:
         with self._lock:
             if self._worker is None:
-                self._worker = dramatiq.Worker(self.broker, worker_threads=1, worker_timeout=100)
+                # A short poll: the development worker stops within a fiftieth of a second.
+                self._worker = dramatiq.Worker(self.broker, worker_threads=1, worker_timeout=20)
                 self._worker.start()
 
     def stop(self) -> None:

@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from app.composition import container
 from tests.api.auth.helpers import LOGIN, assert_problem, bearer, user_url
 from tests.support.accounts import DEFAULT_PASSWORD, Account, Tokens, create_account, login, unique_email
+from tests.support.logs import ProductionLog
 
 AUDIT = "/api/v1/audit-events"
 NEW_PASSWORD = "Copper-Meadow-Falcon-29"
@@ -180,3 +181,19 @@ def test_token_reuse_and_email_verification_are_recorded(
     recorded = of_user(client, admin_tokens, user)
     assert ("token_reuse_detected", None, uid) in recorded
     assert ("email_verified", uid, uid) in recorded
+
+
+def test_each_event_is_also_a_log_line_with_ids_only(
+    client: FlaskClient, user: Account, production_log: ProductionLog
+) -> None:
+    client.post(LOGIN, json={"email": user.email, "password": "Wrong-Password-00"})
+    tokens = login(client, user)
+    lines = [r for r in production_log.records() if r["logger"] == "keel.audit"]
+    assert [(r["audit_event"], r["subject_id"]) for r in lines] == [
+        ("login_failed", str(user.id)),
+        ("login_succeeded", str(user.id)),
+    ]
+    assert all(r["request_id"] for r in lines)
+    text = production_log.text
+    for secret in (user.email, user.password, tokens.access_token, tokens.refresh_token):
+        assert secret not in text
