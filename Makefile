@@ -7,7 +7,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install lint typecheck pytest migrate bench clean
+.PHONY: run test install lint typecheck pytest migrate bench clean openapi openapi-check
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -47,5 +47,20 @@ SEED ?= 100000
 bench: install
 	$(BIN)/python bench/run.py --seed $(SEED) $(if $(FSFT),--fsft $(FSFT)) $(if $(FSFT_PYTHON),--fsft-python $(FSFT_PYTHON)) $(BENCH_ARGS)
 
+# The committed OpenAPI document: regenerate it after changing the API (a test fails until you do).
+openapi: install
+	APP_ENV=development $(BIN)/flask --app wsgi spec write docs/openapi.json
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	@touch $@
+
+# Breaking changes (removed operations or response fields, newly required inputs, narrowed types)
+# from the last release's document to docs/openapi.json, by Optic; it exits 1 and names each one.
+OPENAPI_BASE ?= $(shell ls docs/releases/openapi-*.json 2>/dev/null | sort -V | tail -n 1)
+OPENAPI_HEAD ?= docs/openapi.json
+openapi-check: node_modules/.installed
+	OPTIC_TELEMETRY_LEVEL=off node_modules/.bin/optic diff $(OPENAPI_BASE) $(OPENAPI_HEAD) --check
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage
+	rm -rf node_modules $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage

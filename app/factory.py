@@ -19,6 +19,7 @@ from app.auth.routes import blp as auth_blp
 from app.cli.audit import audit_cli
 from app.cli.auth import auth_cli
 from app.cli.outbox import outbox_cli
+from app.cli.spec import spec_cli
 from app.cli.users import users_cli
 from app.cli.worker import worker_command
 from app.config import Settings, load_settings
@@ -187,3 +188,4 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(audit_cli)
     app.cli.add_command(outbox_cli)
     app.cli.add_command(worker_command)
+    app.cli.add_command(spec_cli)

@@ -21,9 +21,13 @@ blp = Blueprint("audit", __name__, url_prefix=f"{API_V1}/audit-events", descript
 @blp.route("")
 class AuditEvents(MethodView):
     @access_token_required
-    @blp.doc(security=BEARER_SECURITY)
+    @blp.doc(operationId="listAuditEvents", security=BEARER_SECURITY)
     @blp.arguments(AuditQuerySchema, location="query", as_kwargs=True)
-    @blp.response(200, AuditPageSchema, headers={"Link": header_doc('Next page, rel="next"')})
+    @blp.response(
+        200,
+        AuditPageSchema,
+        headers={"Link": header_doc('Next page, rel="next" (absent on the last page)', required=False)},
+    )
     @blp.alt_response(401, description="Missing, invalid or revoked token")
     @blp.alt_response(403, description="Admins only")
     @blp.alt_response(422, description="Bad limit, cursor, event, user id or time range")

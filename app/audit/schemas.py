@@ -40,5 +40,7 @@ class AuditQuerySchema(ma.Schema):
 
 
 class AuditPageSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(AuditEventSchema))
-    next_cursor = ma.fields.String(allow_none=True)
+    items = ma.fields.List(ma.fields.Nested(AuditEventSchema), required=True)
+    next_cursor = ma.fields.String(
+        allow_none=True, required=True, metadata={"description": "The next page's cursor; null on the last"}
+    )

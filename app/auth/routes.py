@@ -38,6 +38,10 @@ from app.web.rate_limits import rate_limit
 
 AUTH_PATH = f"{API_V1}/auth"
 
+# Request examples: what Swagger UI's "Try it out" starts from; each one is accepted as it stands.
+_ACCOUNT = {"email": "ada@example.com", "password": "plum-orbit-lantern-42"}
+_FROM_THE_MAIL = "token-from-the-mail"
+
 blp = Blueprint("auth", __name__, url_prefix=AUTH_PATH, description="Registration, login and sessions")
 
 
@@ -57,7 +61,8 @@ def _with_refresh_cookie(pair: TokenPair) -> TokenPair:
 @blp.route("/register")
 class Register(MethodView):
     @rate_limit(lambda limits: limits.ratelimit_register)
-    @blp.arguments(RegisterSchema)
+    @blp.doc(operationId="register")
+    @blp.arguments(RegisterSchema, example={**_ACCOUNT, "name": "Ada Lovelace"})
     @blp.response(201, UserSchema, headers={"Location": header_doc("URL of the new user")})
     @blp.alt_response(409, description="`email_taken`: an account with this email exists")
     @blp.alt_response(422, description="Invalid body, weak or common password")
@@ -71,7 +76,8 @@ class Register(MethodView):
 class Login(MethodView):
     # Per client address here; per account inside the service, before the password check.
     @rate_limit(lambda limits: limits.ratelimit_login_ip, scope="login-ip")
-    @blp.arguments(LoginSchema)
+    @blp.doc(operationId="login")
+    @blp.arguments(LoginSchema, example=_ACCOUNT)
     @blp.response(200, TokenPairSchema)
     @blp.alt_response(401, description="`invalid_credentials`: wrong email or password")
     @blp.alt_response(403, description="`account_disabled`: right password, disabled account")
@@ -88,7 +94,7 @@ class Login(MethodView):
 class Refresh(MethodView):
     @rate_limit(lambda limits: limits.ratelimit_refresh)
     @refresh_token_required
-    @blp.doc(security=[{"bearerAuth": []}, {"refreshCookie": []}])
+    @blp.doc(operationId="refreshTokens", security=[{"bearerAuth": []}, {"refreshCookie": []}])
     @blp.response(200, TokenPairSchema)
     @blp.alt_response(401, description="Missing, invalid, expired, revoked or reused (`token_reused`) token")
     def post(self) -> TokenPair:
@@ -99,7 +105,7 @@ class Refresh(MethodView):
 @blp.route("/logout")
 class Logout(MethodView):
     @access_token_required
-    @blp.doc(security=BEARER_SECURITY)
+    @blp.doc(operationId="logout", security=BEARER_SECURITY)
     @blp.response(204)
     @blp.alt_response(401, description="Missing, invalid or revoked access token")
     def post(self) -> Response:
@@ -113,7 +119,7 @@ class Logout(MethodView):
 @blp.route("/logout-all")
 class LogoutAll(MethodView):
     @access_token_required
-    @blp.doc(security=BEARER_SECURITY)
+    @blp.doc(operationId="logoutAll", security=BEARER_SECURITY)
     @blp.response(204)
     @blp.alt_response(401, description="Missing, invalid or revoked access token")
     def post(self) -> Response:
@@ -127,7 +133,7 @@ class LogoutAll(MethodView):
 @blp.route("/sessions")
 class Sessions(MethodView):
     @access_token_required
-    @blp.doc(security=BEARER_SECURITY)
+    @blp.doc(operationId="listSessions", security=BEARER_SECURITY)
     @blp.response(200, SessionListSchema)
     @blp.alt_response(401, description="Missing, invalid or revoked access token")
     def get(self) -> dict[str, Any]:
@@ -138,7 +144,7 @@ class Sessions(MethodView):
 @blp.route("/sessions/<uuid:session_id>")
 class SessionById(MethodView):
     @access_token_required
-    @blp.doc(security=BEARER_SECURITY)
+    @blp.doc(operationId="endSession", security=BEARER_SECURITY)
     @blp.response(204)
     @blp.alt_response(401, description="Missing, invalid or revoked access token")
     @blp.alt_response(404, description="`not_found`: no live session of the caller has this id")
@@ -151,7 +157,8 @@ class SessionById(MethodView):
 @blp.route("/password-reset")
 class PasswordReset(MethodView):
     @rate_limit(lambda limits: limits.ratelimit_password_reset, scope="password-reset")
-    @blp.arguments(PasswordResetRequestSchema)
+    @blp.doc(operationId="requestPasswordReset")
+    @blp.arguments(PasswordResetRequestSchema, example={"email": _ACCOUNT["email"]})
     @blp.response(202)
     @blp.alt_response(422, description="Invalid body")
     @blp.alt_response(
@@ -167,7 +174,11 @@ class PasswordReset(MethodView):
 class PasswordResetConfirm(MethodView):
     # Per client address, every attempt counted: guessing tokens runs out of tries quickly.
     @rate_limit(lambda limits: limits.ratelimit_password_reset_confirm, scope="password-reset-confirm")
-    @blp.arguments(PasswordResetConfirmSchema)
+    @blp.doc(operationId="confirmPasswordReset")
+    @blp.arguments(
+        PasswordResetConfirmSchema,
+        example={"token": _FROM_THE_MAIL, "new_password": "quartz-meadow-compass-7"},
+    )
     @blp.response(204)
     @blp.alt_response(
         400, description="`invalid_token`: the token is wrong, expired, used, or older than the password"
@@ -183,7 +194,8 @@ class PasswordResetConfirm(MethodView):
 @blp.route("/verify-email")
 class VerifyEmail(MethodView):
     @rate_limit(lambda limits: limits.ratelimit_verify_email, scope="verify-email")
-    @blp.arguments(VerifyEmailSchema)
+    @blp.doc(operationId="verifyEmail")
+    @blp.arguments(VerifyEmailSchema, example={"token": _FROM_THE_MAIL})
     @blp.response(204)
     @blp.alt_response(
         400, description="`invalid_token`: wrong, expired, or for an address the account no longer has"
@@ -200,7 +212,7 @@ class VerifyEmail(MethodView):
 class ResendVerification(MethodView):
     @rate_limit(lambda limits: limits.ratelimit_verify_email, scope="verify-email-resend")
     @access_token_required
-    @blp.doc(security=BEARER_SECURITY)
+    @blp.doc(operationId="resendVerificationEmail", security=BEARER_SECURITY)
     @blp.response(202)
     @blp.alt_response(401, description="Missing, invalid or revoked access token")
     @blp.alt_response(429, description="`rate_limited`: too many requests from this address")

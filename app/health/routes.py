@@ -20,6 +20,7 @@ blp = Blueprint("health", __name__, description="Liveness and readiness probes")
 
 @blp.route("/health")
 class Health(MethodView):
+    @blp.doc(operationId="getHealth")
     @blp.response(200, HealthSchema)
     def get(self) -> dict[str, str]:
         """Report that the process is alive; touches no dependency."""
@@ -28,6 +29,7 @@ class Health(MethodView):
 
 @blp.route("/ready")
 class Ready(MethodView):
+    @blp.doc(operationId="getReadiness")
     @blp.response(200, ReadinessSchema)
     @blp.alt_response(503, description="A required dependency is down, or shutdown has begun")
     def get(self) -> dict[str, Any] | Response:
@@ -53,6 +55,7 @@ class Ready(MethodView):
 
 @blp.route("/metrics")
 class Metrics(MethodView):
+    @blp.doc(operationId="getMetrics")
     @blp.response(200, content_type="text/plain", description="Prometheus text exposition format")
     def get(self) -> Response:
         """Expose request counts, latencies and pool figures for Prometheus (not for the public)."""

@@ -73,7 +73,7 @@ def _page_body(page: Page[User], query: dict[str, Any]) -> tuple[dict[str, Any],
 @blp.route("/me")
 class Me(MethodView):
     @access_token_required
-    @blp.doc(security=BEARER_SECURITY)
+    @blp.doc(operationId="getMe", security=BEARER_SECURITY)
     @blp.response(200, UserSchema, headers=_ETAG_HEADER)
     @blp.alt_response(401, description="Missing, invalid or revoked token")
     def get(self) -> tuple[User, int, dict[str, str]]:
@@ -85,9 +85,13 @@ class Me(MethodView):
 @blp.route("")
 class Users(MethodView):
     @access_token_required
-    @blp.doc(security=BEARER_SECURITY)
+    @blp.doc(operationId="listUsers", security=BEARER_SECURITY)
     @blp.arguments(UserListQuerySchema, location="query", as_kwargs=True)
-    @blp.response(200, UserPageSchema, headers={"Link": header_doc('Next page, rel="next"')})
+    @blp.response(
+        200,
+        UserPageSchema,
+        headers={"Link": header_doc('Next page, rel="next" (absent on the last page)', required=False)},
+    )
     @blp.alt_response(401, description="Missing, invalid or revoked token")
     @blp.alt_response(403, description="Admins only")
     @blp.alt_response(422, description="Bad limit, cursor or filter")
@@ -107,8 +111,16 @@ class Users(MethodView):
         return _page_body(page, query)
 
     @access_token_required
-    @blp.doc(security=BEARER_SECURITY)
-    @blp.arguments(UserCreateSchema)
+    @blp.doc(operationId="createUser", security=BEARER_SECURITY)
+    @blp.arguments(
+        UserCreateSchema,
+        example={
+            "email": "grace@example.com",
+            "password": "harbor-violet-engine-9",
+            "name": "Grace Hopper",
+            "role": "user",
+        },
+    )
     @blp.response(201, UserSchema, headers={"Location": header_doc("URL of the new user"), **_ETAG_HEADER})
     @blp.alt_response(401, description="Missing, invalid or revoked token")
     @blp.alt_response(403, description="Admins only")
@@ -125,13 +137,16 @@ class Users(MethodView):
 class UserById(MethodView):
     @access_token_required
     @blp.doc(
+        operationId="getUser",
         security=BEARER_SECURITY,
         parameters=[
             {"in": "header", "name": "If-None-Match", "schema": {"type": "string"}, "required": False}
         ],
     )
     @blp.response(200, UserSchema, headers=_ETAG_HEADER)
-    @blp.alt_response(304, description="Not modified: the If-None-Match ETag is current")
+    @blp.alt_response(
+        304, description="Not modified: the If-None-Match ETag is current", headers=_ETAG_HEADER
+    )
     @blp.alt_response(401, description="Missing, invalid or revoked token")
     @blp.alt_response(403, description="Not yours, and you are not an admin")
     @blp.alt_response(404, description="No such user (admins only)")
@@ -145,8 +160,8 @@ class UserById(MethodView):
 
     @rate_limit(lambda limits: limits.ratelimit_register, scope="email-change", exempt_when=_keeps_email)
     @access_token_required
-    @blp.doc(security=BEARER_SECURITY, parameters=_CONDITIONAL)
-    @blp.arguments(UserUpdateSchema)
+    @blp.doc(operationId="updateUser", security=BEARER_SECURITY, parameters=_CONDITIONAL)
+    @blp.arguments(UserUpdateSchema, example={"name": "Ada King"})
     @blp.response(200, UserSchema, headers=_ETAG_HEADER)
     @blp.alt_response(401, description="Missing, invalid or revoked token")
     @blp.alt_response(403, description="Not allowed, admin-only field, or `invalid_current_password`")
@@ -167,7 +182,7 @@ class UserById(MethodView):
         return _tagged(user)
 
     @access_token_required
-    @blp.doc(security=BEARER_SECURITY, parameters=_CONDITIONAL)
+    @blp.doc(operationId="deleteUser", security=BEARER_SECURITY, parameters=_CONDITIONAL)
     @blp.response(204)
     @blp.alt_response(401, description="Missing, invalid or revoked token")
     @blp.alt_response(403, description="Not yours, and you are not an admin")
@@ -185,7 +200,7 @@ class UserById(MethodView):
 @blp.route("/<uuid:user_id>/sessions")
 class UserSessions(MethodView):
     @access_token_required
-    @blp.doc(security=BEARER_SECURITY)
+    @blp.doc(operationId="endUserSessions", security=BEARER_SECURITY)
     @blp.response(204)
     @blp.alt_response(401, description="Missing, invalid or revoked access token")
     @blp.alt_response(403, description="`forbidden`: admins only")

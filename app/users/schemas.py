@@ -10,14 +10,14 @@ from app.web.fields import DisplayName, Password, StrictBoolean, TrimmedEmail
 
 
 class UserSchema(ma.Schema):
-    id = ma.fields.UUID(dump_only=True)
-    email = ma.fields.String(dump_only=True)
-    name = ma.fields.String(dump_only=True)
-    role = ma.fields.String(dump_only=True, metadata={"enum": list(ROLES)})
-    is_active = ma.fields.Boolean(dump_only=True)
-    email_verified = ma.fields.Boolean(dump_only=True)
-    created_at = ma.fields.AwareDateTime(dump_only=True)
-    updated_at = ma.fields.AwareDateTime(dump_only=True)
+    id = ma.fields.UUID(dump_only=True, required=True)
+    email = ma.fields.String(dump_only=True, required=True)
+    name = ma.fields.String(dump_only=True, required=True)
+    role = ma.fields.String(dump_only=True, required=True, metadata={"enum": list(ROLES)})
+    is_active = ma.fields.Boolean(dump_only=True, required=True)
+    email_verified = ma.fields.Boolean(dump_only=True, required=True)
+    created_at = ma.fields.AwareDateTime(dump_only=True, required=True)
+    updated_at = ma.fields.AwareDateTime(dump_only=True, required=True)
 
 
 class UserCreateSchema(ma.Schema):
@@ -61,5 +61,7 @@ class UserListQuerySchema(ma.Schema):
 
 
 class UserPageSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(UserSchema))
-    next_cursor = ma.fields.String(allow_none=True)
+    items = ma.fields.List(ma.fields.Nested(UserSchema), required=True)
+    next_cursor = ma.fields.String(
+        allow_none=True, required=True, metadata={"description": "The next page's cursor; null on the last"}
+    )

@@ -1,12 +1,18 @@
-"""The served OpenAPI document is valid OpenAPI 3.0, as clients and code generators check it."""
+"""The served OpenAPI document is valid OpenAPI 3.0 and exact: what it says of each operation is true."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
 from openapi_spec_validator import OpenAPIV30SpecValidator
+
+from tests.support.accounts import Tokens
+
+METHODS = ("get", "post", "put", "patch", "delete")
+PROBLEM = "application/problem+json"
 
 
 def document(client: FlaskClient) -> dict[str, Any]:
@@ -14,6 +20,26 @@ def document(client: FlaskClient) -> dict[str, Any]:
     assert response.status_code == 200
     body: dict[str, Any] = response.get_json()
     return body
+
+
+def operations(spec: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (path, method, operation)
+        for path, item in spec["paths"].items()
+        for method, operation in item.items()
+        if method in METHODS
+    ]
+
+
+def resolve(spec: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in node:
+        kind, name = node["$ref"].split("/")[-2:]
+        node = spec["components"][kind][name]
+    return node
+
+
+def concrete(path: str) -> str:
+    return path.replace("{user_id}", str(uuid.uuid4())).replace("{session_id}", str(uuid.uuid4()))
 
 
 def test_the_served_document_validates_against_openapi_3_0(client: FlaskClient) -> None:
@@ -25,17 +51,107 @@ def test_the_served_document_validates_against_openapi_3_0(client: FlaskClient) 
     assert errors == []
 
 
+def test_every_operation_has_a_unique_id_a_tag_a_summary_and_its_security(client: FlaskClient) -> None:
+    spec = document(client)
+    ids = [operation.get("operationId") for _, _, operation in operations(spec)]
+    assert None not in ids
+    assert len(ids) == len(set(ids))
+    for path, method, operation in operations(spec):
+        where = f"{method.upper()} {path}"
+        assert operation.get("tags"), where
+        assert operation.get("summary"), where
+        assert isinstance(operation.get("security"), list), where
+
+
+def test_the_security_documented_is_the_security_enforced(client: FlaskClient) -> None:
+    """Anonymous, a secured operation answers 401; an open one never does."""
+    spec = document(client)
+    for path, method, operation in operations(spec):
+        response = client.open(concrete(path), method=method.upper(), json={})
+        where = f"{method.upper()} {path} -> {response.status_code}"
+        if operation["security"]:
+            assert response.status_code == 401, where
+            assert response.headers["WWW-Authenticate"] == "Bearer", where
+        else:
+            assert response.status_code != 401, where
+
+
+def test_every_error_response_is_a_problem_with_the_shared_schema(client: FlaskClient) -> None:
+    spec = document(client)
+    for path, method, operation in operations(spec):
+        for status, response in operation["responses"].items():
+            if status == "default" or int(status) < 400:
+                continue
+            content = resolve(spec, response)["content"]
+            assert list(content) == [PROBLEM], f"{method} {path} {status}"
+            expected = "ValidationProblem" if status == "422" else "Problem"
+            assert content[PROBLEM]["schema"] == {"$ref": f"#/components/schemas/{expected}"}
+
+
+def test_the_validation_problem_adds_errors_to_the_problem(client: FlaskClient) -> None:
+    schemas = document(client)["components"]["schemas"]
+    problem, validation = schemas["Problem"], schemas["ValidationProblem"]
+    assert set(validation["required"]) - set(problem["required"]) == {"errors"}
+    assert {"type", "title", "status", "code", "detail", "instance", "request_id"} <= set(problem["required"])
+
+
+def _headers(spec: dict[str, Any], response: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        name: resolve(spec, header) for name, header in resolve(spec, response).get("headers", {}).items()
+    }
+
+
 def test_every_documented_response_header_has_a_schema(client: FlaskClient) -> None:
+    spec = document(client)
     missing = [
         (path, method, status, name)
-        for path, operations in document(client)["paths"].items()
-        for method, operation in operations.items()
-        if isinstance(operation, dict)
-        for status, response in operation.get("responses", {}).items()
-        for name, header in response.get("headers", {}).items()
+        for path, method, operation in operations(spec)
+        for status, response in operation["responses"].items()
+        for name, header in _headers(spec, response).items()
         if "schema" not in header and "content" not in header
     ]
     assert missing == []
+
+
+def test_the_headers_the_hooks_add_are_documented_where_they_occur(client: FlaskClient) -> None:
+    spec = document(client)
+    for path, method, operation in operations(spec):
+        for status, response in operation["responses"].items():
+            headers = _headers(spec, response)
+            where = f"{method.upper()} {path} {status}"
+            assert headers["X-Request-ID"]["required"] is True, where
+            if status in ("401",):
+                assert "WWW-Authenticate" in headers, where
+            if status in ("429", "503"):
+                assert headers["Retry-After"]["required"] is True, where
+            if path.startswith("/api/") and status.startswith("2"):
+                assert {"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"} <= set(headers)
+    paths = spec["paths"]
+    created = paths["/api/v1/users"]["post"]["responses"]["201"]
+    assert {"Location", "ETag"} <= set(_headers(spec, created))
+    assert "Link" in _headers(spec, paths["/api/v1/users"]["get"]["responses"]["200"])
+    assert "Link" in _headers(spec, paths["/api/v1/audit-events"]["get"]["responses"]["200"])
+    assert "ETag" in _headers(spec, paths["/api/v1/users/{user_id}"]["get"]["responses"]["304"])
+
+
+def test_every_request_body_has_an_example_the_service_accepts(
+    client: FlaskClient, admin_tokens: Tokens
+) -> None:
+    """Swagger UI's "Try it out" starts from these: each one passes validation as it stands."""
+    spec = document(client)
+    me = client.get("/api/v1/users/me", headers=admin_tokens.headers).get_json()
+    checked = 0
+    for path, method, operation in operations(spec):
+        if "requestBody" not in operation:
+            continue
+        example = operation["requestBody"]["content"]["application/json"].get("example")
+        assert example, f"{method.upper()} {path} has no request example"
+        url = path.replace("{user_id}", me["id"])
+        headers = admin_tokens.headers if operation["security"] else {}
+        response = client.open(url, method=method.upper(), json=example, headers=headers)
+        assert response.status_code != 422, f"{method.upper()} {path}: {response.get_json()}"
+        checked += 1
+    assert checked >= 7
 
 
 def test_docs_and_document_are_served_by_default(client: FlaskClient) -> None:
