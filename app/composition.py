@@ -15,6 +15,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
+import redis
 import sqlalchemy as sa
 from dramatiq.common import compute_backoff
 from flask import Flask, current_app, has_request_context, request
@@ -31,10 +32,13 @@ from app.auth.tokens import JwtTokenIssuer
 from app.config import Settings
 from app.domain.attempts import AttemptBudget
 from app.domain.clock import utcnow
+from app.domain.idempotency import IdempotencyService, IdempotencyStore
 from app.domain.passwords import Argon2PasswordHasher, PasswordHasher
 from app.domain.principal import Principal
 from app.extensions import db
 from app.health.checks import ping_database
+from app.idempotency.redis_store import RedisIdempotencyStore
+from app.idempotency.repository import SqlIdempotencyStore
 from app.jobs.queue import JobQueue, make_broker
 from app.jobs.sweep import Sweeper
 from app.mail.delivery import mail_handler
@@ -107,6 +111,7 @@ class Container:
     reset_requests: AttemptBudget
     mail_sender: MailSender
     jobs: JobQueue
+    idempotency_store: IdempotencyStore
     clock: Callable[[], datetime] = field(default=utcnow)
 
     def unit_of_work(self) -> KeelUnitOfWork:
@@ -173,6 +178,14 @@ class Container:
             hasher=self.hasher,
             attempts=self.attempts,
             verification=self.email_verification(),
+            clock=self.clock,
+        )
+
+    def idempotency(self) -> IdempotencyService:
+        return IdempotencyService(
+            self.idempotency_store,
+            ttl=timedelta(seconds=self.settings.idempotency_ttl_seconds),
+            lock=timedelta(seconds=self.settings.idempotency_lock_seconds),
             clock=self.clock,
         )
 
@@ -246,7 +259,17 @@ def build_container(settings: Settings, *, app: Flask, limiter: Limiter, engine:
             process=lambda message_id: container().outbox_processor().process(message_id),
             in_process=settings.redis_url is None,
         ),
+        idempotency_store=_idempotency_store(settings, engine),
     )
+
+
+def _idempotency_store(settings: Settings, engine: sa.Engine) -> IdempotencyStore:
+    """Redis when the deployment has it (keys expire on their own), else the database."""
+    if settings.redis_url is None:
+        return SqlIdempotencyStore(engine)
+    timeout = settings.redis_timeout_seconds
+    client = redis.Redis.from_url(settings.redis_url, socket_timeout=timeout, socket_connect_timeout=timeout)
+    return RedisIdempotencyStore(client)
 
 
 def audit_context() -> AuditContext:

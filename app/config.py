@@ -99,6 +99,8 @@ class Settings:
     require_verified_email: bool
     ratelimit_verify_email: str
     audit_retention_days: int
+    idempotency_ttl_seconds: int
+    idempotency_lock_seconds: int
 
     @property
     def is_production(self) -> bool:
@@ -212,6 +214,8 @@ def load_settings(overrides: Mapping[str, Any] | None = None, *, instance_path: 
         ),
         "require_verified_email": env.bool("REQUIRE_VERIFIED_EMAIL", False),
         "audit_retention_days": env.int("AUDIT_RETENTION_DAYS", 365, validate=Range(min=1)),
+        "idempotency_ttl_seconds": env.int("IDEMPOTENCY_TTL_SECONDS", 86_400, validate=Range(min=60)),
+        "idempotency_lock_seconds": env.int("IDEMPOTENCY_LOCK_SECONDS", 60, validate=Range(min=1)),
         "ratelimit_verify_email": env.str("RATELIMIT_VERIFY_EMAIL", "10 per hour", validate=_rate_limit),
         "ratelimit_password_reset_confirm": env.str(
             "RATELIMIT_PASSWORD_RESET_CONFIRM", "10 per 15 minutes", validate=_rate_limit

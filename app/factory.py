@@ -18,6 +18,7 @@ from app.auth.routes import AUTH_PATH
 from app.auth.routes import blp as auth_blp
 from app.cli.audit import audit_cli
 from app.cli.auth import auth_cli
+from app.cli.idempotency import idempotency_cli
 from app.cli.outbox import outbox_cli
 from app.cli.spec import spec_cli
 from app.cli.users import users_cli
@@ -189,3 +190,4 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(outbox_cli)
     app.cli.add_command(worker_command)
     app.cli.add_command(spec_cli)
+    app.cli.add_command(idempotency_cli)

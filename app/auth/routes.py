@@ -33,6 +33,7 @@ from app.web.auth_guard import (
     refresh_token_required,
 )
 from app.web.blueprint import Blueprint
+from app.web.idempotency import KEY_PARAMETER, REPLAYED, REPLAYED_HEADER, idempotent
 from app.web.paths import API_V1
 from app.web.rate_limits import rate_limit
 
@@ -61,11 +62,20 @@ def _with_refresh_cookie(pair: TokenPair) -> TokenPair:
 @blp.route("/register")
 class Register(MethodView):
     @rate_limit(lambda limits: limits.ratelimit_register)
-    @blp.doc(operationId="register")
+    @blp.doc(operationId="register", parameters=[KEY_PARAMETER])
+    @idempotent(lambda: container().idempotency())
     @blp.arguments(RegisterSchema, example={**_ACCOUNT, "name": "Ada Lovelace"})
-    @blp.response(201, UserSchema, headers={"Location": header_doc("URL of the new user")})
-    @blp.alt_response(409, description="`email_taken`: an account with this email exists")
-    @blp.alt_response(422, description="Invalid body, weak or common password")
+    @blp.response(
+        201,
+        UserSchema,
+        headers={"Location": header_doc("URL of the new user"), REPLAYED: REPLAYED_HEADER},
+    )
+    @blp.alt_response(
+        409,
+        description="`email_taken`: an account with this email exists; "
+        "`idempotency_key_in_use`: a request with this key is still running",
+    )
+    @blp.alt_response(422, description="Invalid body, weak or common password, or `idempotency_key_reused`")
     def post(self, body: dict[str, Any]) -> tuple[User, int, dict[str, str]]:
         """Create an account."""
         user = container().user_service().register(NewUser(**body))
@@ -157,10 +167,12 @@ class SessionById(MethodView):
 @blp.route("/password-reset")
 class PasswordReset(MethodView):
     @rate_limit(lambda limits: limits.ratelimit_password_reset, scope="password-reset")
-    @blp.doc(operationId="requestPasswordReset")
+    @blp.doc(operationId="requestPasswordReset", parameters=[KEY_PARAMETER])
+    @idempotent(lambda: container().idempotency())
     @blp.arguments(PasswordResetRequestSchema, example={"email": _ACCOUNT["email"]})
-    @blp.response(202)
-    @blp.alt_response(422, description="Invalid body")
+    @blp.response(202, headers={REPLAYED: REPLAYED_HEADER})
+    @blp.alt_response(409, description="`idempotency_key_in_use`: a request with this key is still running")
+    @blp.alt_response(422, description="Invalid body, or `idempotency_key_reused`")
     @blp.alt_response(
         429, description="`rate_limited`: too many requests from this address or for this email"
     )

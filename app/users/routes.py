@@ -24,6 +24,7 @@ from app.web import etags
 from app.web.api import header_doc
 from app.web.auth_guard import BEARER_SECURITY, access_token_required, current_principal
 from app.web.blueprint import Blueprint
+from app.web.idempotency import KEY_PARAMETER, REPLAYED, REPLAYED_HEADER, idempotent
 from app.web.paths import API_V1
 from app.web.rate_limits import rate_limit
 
@@ -111,7 +112,8 @@ class Users(MethodView):
         return _page_body(page, query)
 
     @access_token_required
-    @blp.doc(operationId="createUser", security=BEARER_SECURITY)
+    @blp.doc(operationId="createUser", security=BEARER_SECURITY, parameters=[KEY_PARAMETER])
+    @idempotent(lambda: container().idempotency())
     @blp.arguments(
         UserCreateSchema,
         example={
@@ -121,11 +123,18 @@ class Users(MethodView):
             "role": "user",
         },
     )
-    @blp.response(201, UserSchema, headers={"Location": header_doc("URL of the new user"), **_ETAG_HEADER})
+    @blp.response(
+        201,
+        UserSchema,
+        headers={"Location": header_doc("URL of the new user"), **_ETAG_HEADER, REPLAYED: REPLAYED_HEADER},
+    )
     @blp.alt_response(401, description="Missing, invalid or revoked token")
     @blp.alt_response(403, description="Admins only")
-    @blp.alt_response(409, description="`email_taken`")
-    @blp.alt_response(422, description="Invalid body, weak or common password")
+    @blp.alt_response(
+        409,
+        description="`email_taken`; `idempotency_key_in_use`: a request with this key is still running",
+    )
+    @blp.alt_response(422, description="Invalid body, weak or common password, or `idempotency_key_reused`")
     def post(self, body: dict[str, Any]) -> tuple[User, int, dict[str, str]]:
         """Create a user of any role (admins only)."""
         user = container().user_service().create(current_principal(), NewUser(**body))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
-from flask_jwt_extended import current_user, jwt_required
+from flask_jwt_extended import current_user, get_current_user, jwt_required
 
 from app.domain.principal import Principal
 
@@ -28,3 +28,12 @@ def current_principal() -> Principal:
     principal = current_user
     assert isinstance(principal, Principal)
     return principal
+
+
+def principal_if_any() -> Principal | None:
+    """The caller on a route that checked an access token; None on an anonymous route."""
+    try:
+        principal = get_current_user()
+    except RuntimeError:  # no token was checked on this request
+        return None
+    return principal if isinstance(principal, Principal) else None

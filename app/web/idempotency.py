@@ -1,0 +1,141 @@
+"""`Idempotency-Key` on the routes that create: a retry gets the first answer instead of a second action.
+
+`@idempotent(...)` goes under the route's auth guard (keys are scoped to the caller it loaded, or
+to the client address when anonymous) and over its body parsing, so the stored answer is the
+whole answer, a validation error included. Responses a retry could change are not stored: a 5xx,
+a 429, or an exception. The key is then released and a retry acts anew.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
+import orjson
+from flask import Response, make_response, request
+from werkzeug.exceptions import HTTPException
+
+from app.domain.errors import DomainError, InvalidInput
+from app.domain.idempotency import HEADER, IdempotencyService, Replay, StoredResponse
+from app.web import error_handlers
+from app.web.auth_guard import principal_if_any
+from app.web.rate_limits import client_address
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+REPLAYED = "Idempotent-Replayed"
+MAX_KEY_LENGTH = 255
+# What a replay repeats of the first response; the rest (request id, rate limits) is the retry's own.
+_STORED_HEADERS = ("Content-Type", "Location", "ETag", "Cache-Control")
+
+KEY_PARAMETER: dict[str, Any] = {
+    "in": "header",
+    "name": HEADER,
+    "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
+    "example": "4f1c7a52-3c1e-4d0b-9d55-0f6f6c1d2a10",
+    "description": (
+        "Makes a retry safe: the same key with the same body within 24 hours returns the first "
+        "response (marked `Idempotent-Replayed: true`) without acting again. A key is yours "
+        "(or your address's, anonymously); reusing it with another body is a 422 "
+        "`idempotency_key_reused`, and while the first request runs a retry is a 409 "
+        "`idempotency_key_in_use`. A UUID per logical operation is a good key."
+    ),
+}
+REPLAYED_HEADER: dict[str, Any] = {
+    "description": "`true` when this is the stored response of an earlier request with the same key",
+    "required": False,
+    "schema": {"type": "string", "enum": ["true"]},
+}
+
+
+def idempotent(service: Callable[[], IdempotencyService]) -> Callable[[F], F]:
+    def decorate(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Response:
+            key = _key()
+            if key is None:
+                return make_response(view(*args, **kwargs))
+            idempotency = service()
+            begun = idempotency.begin(request_scope(), key, request_fingerprint())
+            if isinstance(begun, Replay):
+                return _replay(begun.response)
+            try:
+                response = _respond(view, *args, **kwargs)
+            except BaseException:
+                idempotency.abandon(begun)
+                raise
+            if response.status_code < 500 and response.status_code != 429:
+                idempotency.finish(begun, _stored(response))
+            else:
+                idempotency.abandon(begun)
+            return response
+
+        return cast(F, wrapper)
+
+    return decorate
+
+
+def _key() -> str | None:
+    """The key, as an RFC 8941 string (`"..."`) or bare; None when the request carries none."""
+    values = request.headers.getlist(HEADER)
+    if not values:
+        return None
+    if len(values) > 1:
+        raise InvalidInput("Send one Idempotency-Key.", field=HEADER, location="headers")
+    key = values[0]
+    if len(key) >= 2 and key[0] == key[-1] == '"':
+        key = key[1:-1]
+    if not 0 < len(key) <= MAX_KEY_LENGTH or not key.isprintable() or not key.isascii() or not key.strip():
+        raise InvalidInput(
+            f"An Idempotency-Key is 1 to {MAX_KEY_LENGTH} printable ASCII characters.",
+            field=HEADER,
+            location="headers",
+        )
+    return key
+
+
+def request_scope() -> str:
+    principal = principal_if_any()
+    if principal is None:  # an anonymous route: the key belongs to the client address
+        return f"client:{client_address()}"
+    return f"user:{principal.user_id}"
+
+
+def request_fingerprint() -> str:
+    """Method, path and body; a JSON body by its content, so key order and spacing do not count."""
+    body = request.get_data(cache=True)
+    with contextlib.suppress(orjson.JSONDecodeError):
+        body = orjson.dumps(orjson.loads(body), option=orjson.OPT_SORT_KEYS)
+    digest = hashlib.sha256(f"{request.method} {request.path}\n".encode())
+    digest.update(body)
+    return digest.hexdigest()
+
+
+def _respond(view: Callable[..., Any], *args: Any, **kwargs: Any) -> Response:
+    """The view's answer, its expected failures answered here as the app would, so they can be stored."""
+    try:
+        return make_response(view(*args, **kwargs))
+    except DomainError as error:
+        return error_handlers.handle_domain_error(error)
+    except HTTPException as error:
+        if (error.code or 500) >= 500:
+            raise
+        return error_handlers.handle_http_exception(error)
+
+
+def _stored(response: Response) -> StoredResponse:
+    headers = tuple((name, response.headers[name]) for name in _STORED_HEADERS if name in response.headers)
+    return StoredResponse(status=response.status_code, headers=headers, body=response.get_data())
+
+
+def _replay(stored: StoredResponse) -> Response:
+    response = Response(stored.body, status=stored.status)
+    response.headers.remove("Content-Type")
+    for name, value in stored.headers:
+        response.headers[name] = value
+    response.headers[REPLAYED] = "true"
+    return response
