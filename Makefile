@@ -7,7 +7,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install lint typecheck pytest migrate bench clean openapi openapi-check
+.PHONY: run test install lint typecheck pytest migrate bench clean openapi openapi-check client
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,11 @@ bench: install
 # The committed OpenAPI document: regenerate it after changing the API (a test fails until you do).
 openapi: install
 	APP_ENV=development $(BIN)/flask --app wsgi spec write docs/openapi.json
+
+# A typed Python client (build/client) from the committed document; the generator formats it with
+# the venv's ruff. tests/e2e/test_generated_client.py does the same from the served document.
+client: install
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/openapi-python-client generate --path docs/openapi.json --output-path build/client --overwrite
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error

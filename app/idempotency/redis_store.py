@@ -47,6 +47,9 @@ class RedisIdempotencyStore:
         self._swap = client.register_script(_SWAP)
         self._delete_if = client.register_script(_DELETE_IF)
 
+    def close(self) -> None:
+        self._client.close()
+
     def claim(self, key_id: str, record: KeyRecord, *, now: datetime) -> KeyRecord | None:
         name, value, ttl = PREFIX + key_id, _encode(record), _ttl_ms(record.expires_at, now)
         try:

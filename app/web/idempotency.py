@@ -81,17 +81,16 @@ def idempotent(service: Callable[[], IdempotencyService]) -> Callable[[F], F]:
 
 def _key() -> str | None:
     """The key, as an RFC 8941 string (`"..."`) or bare; None when the request carries none."""
-    values = request.headers.getlist(HEADER)
-    if not values:
+    key = request.headers.get(HEADER)
+    if key is None:
         return None
-    if len(values) > 1:
-        raise InvalidInput("Send one Idempotency-Key.", field=HEADER, location="headers")
-    key = values[0]
     if len(key) >= 2 and key[0] == key[-1] == '"':
         key = key[1:-1]
-    if not 0 < len(key) <= MAX_KEY_LENGTH or not key.isprintable() or not key.isascii() or not key.strip():
+    if not (0 < len(key) <= MAX_KEY_LENGTH and key.isascii() and key.isprintable() and key.strip()) or any(
+        quote in key for quote in '"\\'
+    ):
         raise InvalidInput(
-            f"An Idempotency-Key is 1 to {MAX_KEY_LENGTH} printable ASCII characters.",
+            f'An Idempotency-Key is 1 to {MAX_KEY_LENGTH} printable ASCII characters, without " or \\.',
             field=HEADER,
             location="headers",
         )

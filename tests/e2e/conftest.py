@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PG_URL
+from tests.e2e.served import ServedKeel, served_keel
 from tests.e2e.stack import Instance, Nginx, app_environment
 from tests.support import databases
 from tests.support.redis_server import RedisServer, free_port
@@ -25,6 +26,13 @@ class Stack:
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("e2e")
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedKeel]:
+    """One gunicorn-served Keel on SQLite (development profile): no PostgreSQL, Redis or nginx needed."""
+    with served_keel(tmp_path_factory.mktemp("served")) as keel:
+        yield keel
 
 
 @pytest.fixture(scope="module")

@@ -39,11 +39,15 @@ def migrate(database_url: str) -> None:
 
 
 def dispose(app: Flask) -> None:
-    """Close what an app holds open: its in-process job worker, its database pool and its
-    rate-limit storage connections."""
+    """Close what an app holds open: its in-process job worker, its database pool, its
+    Idempotency-Key store and its rate-limit storage connections."""
     with app.app_context():
-        container().jobs.stop()
+        built = container()
+        built.jobs.stop()
         db.engine.dispose()
+    close = getattr(built.idempotency_store, "close", None)
+    if close is not None:
+        close()
     for limiter in app.extensions.get("limiter", ()):
         client = getattr(limiter.storage, "storage", None)
         if client is not None and hasattr(client, "close"):

@@ -1,0 +1,93 @@
+"""Concurrent duplicates with one Idempotency-Key act exactly once: real HTTP, PostgreSQL, each store.
+
+Sixteen copies of one request, released together at a threaded server: one acts; each other one
+gets either its stored response (if the first had finished) or 409 `idempotency_key_in_use`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import redis
+import sqlalchemy as sa
+from flask import Flask
+
+from app.extensions import db
+from app.outbox.models import OutboxMessage
+from app.users.models import User
+from tests.conftest import REDIS_URL, Backend
+from tests.support.accounts import DEFAULT_PASSWORD, unique_email
+from tests.support.concurrency import Reply, Server, run_together, serve
+
+CONTENDERS = 16
+STORES = ["database", "redis"] if REDIS_URL else ["database"]
+
+pytestmark = pytest.mark.postgres_only
+
+
+@pytest.fixture(params=STORES)
+def app_overrides(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
+    pool = {"DB_POOL_SIZE": str(CONTENDERS + 4)}
+    if request.param == "database":
+        yield pool
+        return
+    assert REDIS_URL is not None
+    client = redis.Redis.from_url(REDIS_URL)
+    client.flushdb()
+    yield {**pool, "REDIS_URL": REDIS_URL}
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture
+def server(backend: Backend, committed_app: Flask) -> Iterator[Server]:
+    assert backend.is_postgres
+    with serve(committed_app) as running:
+        yield running
+
+
+def count(app: Flask, statement: sa.Select[Any]) -> int:
+    with app.app_context():
+        return int(db.session.scalar(statement) or 0)
+
+
+def test_concurrent_duplicates_register_one_account(server: Server) -> None:
+    email = unique_email("idem-race")
+    body = {"email": email, "password": DEFAULT_PASSWORD, "name": "Race"}
+    headers = {"Idempotency-Key": str(uuid.uuid4())}
+    app = server.app
+    mails_before = count(app, sa.select(sa.func.count()).select_from(OutboxMessage))
+
+    def register(_: int) -> Reply:
+        return server.request("POST", "/api/v1/auth/register", body=body, headers=headers)
+
+    replies = run_together(CONTENDERS, register)
+
+    acted = [r for r in replies if r.status == 201 and "Idempotent-Replayed" not in r.headers]
+    replayed = [r for r in replies if r.status == 201 and r.headers.get("Idempotent-Replayed") == "true"]
+    in_use = [r for r in replies if r.status == 409 and r.code == "idempotency_key_in_use"]
+    assert len(acted) == 1, [(r.status, r.code) for r in replies]
+    assert len(acted) + len(replayed) + len(in_use) == CONTENDERS
+    assert all(r.body == acted[0].body for r in replayed)
+    assert count(app, sa.select(sa.func.count()).select_from(User).where(User.email_normalized == email)) == 1
+    # One verification mail: the one account's.
+    assert count(app, sa.select(sa.func.count()).select_from(OutboxMessage)) == mails_before + 1
+
+
+def test_concurrent_duplicates_of_a_password_reset_record_one_job(server: Server) -> None:
+    headers = {"Idempotency-Key": str(uuid.uuid4())}
+    body = {"email": unique_email("idem-reset")}
+    app = server.app
+    before = count(app, sa.select(sa.func.count()).select_from(OutboxMessage))
+
+    replies = run_together(
+        CONTENDERS,
+        lambda _: server.request("POST", "/api/v1/auth/password-reset", body=body, headers=headers),
+    )
+
+    statuses = sorted({(r.status, r.code) for r in replies})
+    assert set(statuses) <= {(202, None), (409, "idempotency_key_in_use")}
+    assert count(app, sa.select(sa.func.count()).select_from(OutboxMessage)) == before + 1
