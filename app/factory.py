@@ -39,7 +39,7 @@ from app.web.proxies import TrustedProxies
 from app.web.rate_limits import init_rate_limits
 
 API_TITLE = "Keel"
-API_VERSION = "1.0.0"
+API_VERSION = "1.1.0"
 CORS_ALLOW_HEADERS = [
     "Authorization",
     "Content-Type",
