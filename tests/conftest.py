@@ -17,6 +17,7 @@ from app.extensions import db
 from tests.support import databases
 from tests.support.accounts import Account, Tokens, create_account, login
 from tests.support.logs import production_log
+from tests.support.smtp_server import SmtpServer
 
 __all__ = ["production_log"]
 
@@ -190,3 +191,11 @@ def hanging_server() -> Iterator[int]:
 
     with hanging_port() as port:
         yield port
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    """A real SMTP server on loopback that keeps what it receives."""
+    server = SmtpServer().start()
+    yield server
+    server.stop()

@@ -57,13 +57,6 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
 
 
 @pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def environment(database: str, redis_server: RedisServer, smtp: SmtpServer) -> dict[str, str]:
     return app_environment(
         database,

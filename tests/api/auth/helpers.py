@@ -7,9 +7,12 @@ from collections.abc import Iterable
 from typing import Any
 
 import jwt
+import sqlalchemy as sa
 from flask import Flask
 from werkzeug.test import TestResponse
 
+from app.extensions import db
+from app.outbox.models import OutboxMessage
 from tests.support.accounts import Account, Tokens, login
 
 REGISTER = "/api/v1/auth/register"
@@ -25,6 +28,9 @@ CSRF_COOKIE = "csrf_refresh_token"
 AUTH_COOKIE_PATH = "/api/v1/auth"
 
 # A key of a full 32 bytes that is not the app's: tokens signed with it are forgeries.
+# Where mailed links point in these tests (FRONTEND_URL).
+FRONTEND = "https://app.keel.test"
+
 FOREIGN_KEY = "an-attacker-key-that-is-long-enough-for-hs256"
 
 
@@ -106,3 +112,18 @@ def now() -> int:
 def second_session(app: Flask, account: Account) -> Tokens:
     """Log the same account in again from another client: a separate session."""
     return login(app.test_client(), account)
+
+
+def settle(app: Flask, timeout: float = 15.0) -> None:
+    """Wait until the job queue has run every outbox message (none pending)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with app.app_context():
+            pending = db.session.scalar(
+                sa.select(sa.func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")
+            )
+            db.session.remove()
+        if pending == 0:
+            return
+        time.sleep(0.05)
+    raise AssertionError("outbox messages still pending")

@@ -3,28 +3,19 @@ token followed to the end, and REQUIRE_VERIFIED_EMAIL at login."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.api.auth.helpers import LOGIN, ME, REGISTER, assert_problem, bearer, user_url
-from tests.api.auth.test_password_reset import FRONTEND, settle
+from tests.api.auth.helpers import FRONTEND, LOGIN, ME, REGISTER, assert_problem, bearer, settle, user_url
 from tests.support.accounts import DEFAULT_PASSWORD, Account, login, unique_email
 from tests.support.smtp_server import SmtpServer, token_in
 
 VERIFY = "/api/v1/auth/verify-email"
 RESEND = "/api/v1/auth/verify-email/resend"
 VERIFY_SUBJECT = "Confirm your email address"
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -11,7 +11,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app.composition import container
-from tests.api.auth.test_password_reset import CONFIRM, NEW_PASSWORD, RESET, settle
+from tests.api.auth.helpers import settle
+from tests.api.auth.test_password_reset import CONFIRM, NEW_PASSWORD, RESET
 from tests.support.accounts import create_account, login
 from tests.support.redis_server import free_port
 from tests.support.smtp_server import SmtpServer, token_in
@@ -64,12 +65,6 @@ def test_failed_deliveries_are_counted_and_the_queue_depth_is_exposed(committed_
 
 
 class TestAudited:
-    @pytest.fixture
-    def smtp(self) -> Any:
-        server = SmtpServer().start()
-        yield server
-        server.stop()
-
     @pytest.fixture
     def app_overrides(self, smtp: SmtpServer) -> dict[str, Any]:
         return {"SMTP_URL": smtp.url}

@@ -5,8 +5,6 @@ job runs on its own connection after the request's transaction commits."""
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,7 +16,7 @@ from app.auth.models import PasswordResetToken
 from app.composition import container
 from app.extensions import db
 from app.outbox.models import OutboxMessage
-from tests.api.auth.helpers import LOGIN, ME, REFRESH, assert_problem, user_url
+from tests.api.auth.helpers import FRONTEND, LOGIN, ME, REFRESH, assert_problem, settle, user_url
 from tests.support.accounts import Account, create_account, login, unique_email
 from tests.support.logs import ProductionLog
 from tests.support.smtp_server import SmtpServer, html_of, text_of, token_in
@@ -26,15 +24,7 @@ from tests.support.smtp_server import SmtpServer, html_of, text_of, token_in
 RESET = "/api/v1/auth/password-reset"
 CONFIRM = "/api/v1/auth/password-reset/confirm"
 NEW_PASSWORD = "Amber-Lighthouse-Otter-17"
-FRONTEND = "https://app.keel.test"
 RESET_SUBJECT = "Reset your password"
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
@@ -50,21 +40,6 @@ def live(committed_app: Flask) -> Flask:
 @pytest.fixture
 def web(live: Flask) -> FlaskClient:
     return live.test_client()
-
-
-def settle(app: Flask, timeout: float = 15.0) -> None:
-    """Wait until the job queue has run every outbox message (none pending)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with app.app_context():
-            pending = db.session.scalar(
-                sa.select(sa.func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")
-            )
-            db.session.remove()
-        if pending == 0:
-            return
-        time.sleep(0.05)
-    raise AssertionError("outbox messages still pending")
 
 
 def request_reset(web: FlaskClient, email: str) -> None:

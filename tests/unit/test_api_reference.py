@@ -1,0 +1,53 @@
+"""docs/api.md is the reference clients read: it names every operation and every error code Keel has."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import app.models  # noqa: F401  (imports every feature, so every error class is defined)
+from app.domain import errors
+from app.web import error_handlers
+
+ROOT = Path(__file__).resolve().parents[2]
+REFERENCE = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
+DOCUMENT = json.loads((ROOT / "docs" / "openapi.json").read_text(encoding="utf-8"))
+METHODS = ("get", "post", "put", "patch", "delete")
+_LITERAL_CODE = re.compile(r'_unauthorized\(\s*"(\w+)"|problem\(\s*\d+,\s*"(\w+)"')
+
+
+def _operations() -> dict[tuple[str, str], str]:
+    return {
+        (method.upper(), path): operation["operationId"]
+        for path, item in DOCUMENT["paths"].items()
+        for method, operation in item.items()
+        if method in METHODS
+    }
+
+
+def _error_classes(cls: type[errors.DomainError]) -> list[type[errors.DomainError]]:
+    return [cls, *(sub for direct in cls.__subclasses__() for sub in _error_classes(direct))]
+
+
+def _codes() -> set[str]:
+    codes = {error.code for error in _error_classes(errors.DomainError)} - {"error"}
+    codes |= {code for code, _ in error_handlers._HTTP_CODES.values()}
+    for module in (ROOT / "app").rglob("*.py"):
+        for match in _LITERAL_CODE.finditer(module.read_text(encoding="utf-8")):
+            codes.add(match.group(1) or match.group(2))
+    return codes
+
+
+def test_every_operation_has_its_section() -> None:
+    headings = set(re.findall(r"^### (GET|POST|PUT|PATCH|DELETE) (\S+)$", REFERENCE, flags=re.MULTILINE))
+    assert headings == set(_operations())
+    missing = [op for op in _operations().values() if f"`{op}`" not in REFERENCE]
+    assert missing == []
+
+
+def test_every_error_code_is_in_the_reference() -> None:
+    codes = _codes()
+    assert {"email_taken", "token_revoked", "idempotency_key_reused", "validation_error"} <= codes
+    missing = sorted(code for code in codes if f"`{code}`" not in REFERENCE)
+    assert missing == []
