@@ -45,11 +45,13 @@ CORS_ALLOW_HEADERS = [
     "Content-Type",
     "If-Match",
     "If-None-Match",
+    "Idempotency-Key",
     "X-CSRF-TOKEN",
     "X-Request-ID",
 ]
 CORS_EXPOSE_HEADERS = [
     "ETag",
+    "Idempotent-Replayed",
     "Link",
     "Location",
     "Retry-After",

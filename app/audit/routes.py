@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import url_for
 from flask.views import MethodView
 
 from app.audit.repository import AuditFilter
@@ -13,6 +12,7 @@ from app.composition import container
 from app.web.api import header_doc
 from app.web.auth_guard import BEARER_SECURITY, access_token_required, current_principal
 from app.web.blueprint import Blueprint
+from app.web.pages import page_response
 from app.web.paths import API_V1
 
 blp = Blueprint("audit", __name__, url_prefix=f"{API_V1}/audit-events", description="Audit trail (admins)")
@@ -44,15 +44,8 @@ class AuditEvents(MethodView):
             .audit_service()
             .list(current_principal(), limit=query["limit"], after=query.get("cursor"), where=where)
         )
-        next_cursor = page.next_cursor.encode() if page.next_cursor else None
-        headers: dict[str, str] = {}
-        if next_cursor is not None:
-            # Only the validated parameters, re-serialised: raw query keys never reach url_for.
-            params: dict[str, Any] = {"limit": query["limit"], "cursor": next_cursor}
-            for name in ("event", "user_id", "since", "until"):
-                value = query.get(name)
-                if value is not None:
-                    params[name] = value.isoformat() if hasattr(value, "isoformat") else str(value)
-            link = (container().settings.public_base_url or "") + url_for("audit.AuditEvents", **params)
-            headers["Link"] = f'<{link}>; rel="next"'
-        return {"items": page.items, "next_cursor": next_cursor}, 200, headers
+        filters = {name: query.get(name) for name in ("event", "user_id", "since", "until")}
+        public_base_url = container().settings.public_base_url
+        return page_response(
+            page, "audit.AuditEvents", limit=query["limit"], filters=filters, public_base_url=public_base_url
+        )

@@ -9,7 +9,6 @@ from flask import Response, request, url_for
 from flask.views import MethodView
 
 from app.composition import container
-from app.domain.pagination import Page
 from app.domain.versions import ExpectedVersion
 from app.users.models import User
 from app.users.schemas import (
@@ -25,6 +24,7 @@ from app.web.api import header_doc
 from app.web.auth_guard import BEARER_SECURITY, access_token_required, current_principal
 from app.web.blueprint import Blueprint
 from app.web.idempotency import KEY_PARAMETER, REPLAYED, REPLAYED_HEADER, idempotent
+from app.web.pages import page_response
 from app.web.paths import API_V1
 from app.web.rate_limits import rate_limit
 
@@ -54,21 +54,6 @@ def _keeps_email() -> bool:
 
 def _expected_version(user_id: uuid.UUID) -> ExpectedVersion | None:
     return etags.expected_version(request.headers.get("If-Match"), user_id)
-
-
-def _page_body(page: Page[User], query: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
-    next_cursor = page.next_cursor.encode() if page.next_cursor else None
-    headers: dict[str, str] = {}
-    if next_cursor is not None:
-        # Only the validated parameters: raw query keys could steer url_for (_external, _anchor...).
-        params: dict[str, Any] = {"limit": query["limit"], "cursor": next_cursor}
-        for name in ("role", "is_active"):
-            if query.get(name) is not None:
-                params[name] = str(query[name]).lower()
-        # Never from the Host header: relative, or under the configured public base URL.
-        link = (container().settings.public_base_url or "") + url_for("users.Users", **params)
-        headers["Link"] = f'<{link}>; rel="next"'
-    return {"items": page.items, "next_cursor": next_cursor}, 200, headers
 
 
 @blp.route("/me")
@@ -109,7 +94,11 @@ class Users(MethodView):
                 is_active=query.get("is_active"),
             )
         )
-        return _page_body(page, query)
+        filters = {"role": query.get("role"), "is_active": query.get("is_active")}
+        public_base_url = container().settings.public_base_url
+        return page_response(
+            page, "users.Users", limit=query["limit"], filters=filters, public_base_url=public_base_url
+        )
 
     @access_token_required
     @blp.doc(operationId="createUser", security=BEARER_SECURITY, parameters=[KEY_PARAMETER])

@@ -50,7 +50,7 @@ class ValidationProblemSchema(ProblemSchema):
         keys=ma.fields.String(),
         metadata={
             "description": "Messages by location, then field (nested fields nest further)",
-            "example": {"json": {"password": ["Shorter than minimum length 12."]}},
+            "example": {"json": {"password": ["Shorter than minimum length 8."]}},
         },
     )
 
@@ -95,8 +95,8 @@ _API_OPERATION = (
 )
 # Only an operation that reads its body can find it malformed or too large.
 _WITH_BODY = (HTTPStatus.BAD_REQUEST, HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
-# The content-type check answers before the limiter counts, so these carry no rate-limit headers.
-_BEFORE_LIMITS = (HTTPStatus.UNSUPPORTED_MEDIA_TYPE,)
+# The shared responses only API operations use: each may carry the rate-limit headers.
+_API_ONLY = {status.value for status in (*_API_OPERATION, *_WITH_BODY)}
 
 
 def _ref(kind: str, name: str) -> dict[str, str]:
@@ -134,7 +134,7 @@ class ProblemApi(Api):  # type: ignore[misc]
     def _complete_response(self, status: int, response: dict[str, Any], *, rate_limited: bool) -> None:
         headers: dict[str, Any] = response.setdefault("headers", {})
         names = ["X-Request-ID", *_HEADERS_BY_STATUS.get(status, ())]
-        if rate_limited and status not in _BEFORE_LIMITS:
+        if rate_limited:
             names += _RATE_LIMIT_HEADERS
         for name in names:
             headers.setdefault(name, _ref("headers", name))
@@ -160,7 +160,7 @@ class ProblemApi(Api):  # type: ignore[misc]
             response["schema"] = ValidationProblemSchema if status == 422 else self.ERROR_SCHEMA
         prepare_response(response, self.spec, PROBLEM_CONTENT_TYPE)
         names = ["X-Request-ID", *_HEADERS_BY_STATUS.get(status or 0, ())]
-        if status == 429:
+        if status in _API_ONLY:
             names += _RATE_LIMIT_HEADERS
         response["headers"] = {name: _ref("headers", name) for name in names}
         self.spec.components.response(name, response, lazy=True)

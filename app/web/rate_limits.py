@@ -113,6 +113,8 @@ def init_rate_limits(app: Flask, settings: Settings) -> Limiter:
             exempt_when=route_limit.exempt_when,
             scope=route_limit.scope,
             methods=[method],
+            # A limit that exempts some requests leaves them under the default one, not unlimited.
+            override_defaults=route_limit.exempt_when is None,
         )
         app.view_functions[endpoint] = apply(app.view_functions[endpoint])  # type: ignore[assignment]
     return limiter

@@ -98,6 +98,20 @@ def test_cors_exposes_headers_clients_need(app: Flask) -> None:
     response = cors.test_client().get("/api/v1/users/me", headers={"Origin": ORIGIN})
     assert response.headers["Access-Control-Allow-Origin"] == ORIGIN
     exposed = response.headers["Access-Control-Expose-Headers"].lower()
-    for name in ("etag", "link", "x-request-id", "retry-after"):
+    for name in ("etag", "link", "x-request-id", "retry-after", "idempotent-replayed"):
         assert name in exposed
+    databases.dispose(cors)
+
+
+def test_a_browser_may_send_an_idempotency_key(app: Flask) -> None:
+    cors = _cors_app(app)
+    response = cors.test_client().options(
+        "/api/v1/auth/register",
+        headers={
+            "Origin": ORIGIN,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "Content-Type, Idempotency-Key",
+        },
+    )
+    assert "idempotency-key" in response.headers["Access-Control-Allow-Headers"].lower()
     databases.dispose(cors)

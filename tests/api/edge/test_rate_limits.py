@@ -78,6 +78,18 @@ def test_default_limit_applies_to_api_routes(client: FlaskClient) -> None:
     assert_rate_limited(client.get("/api/v1/users/me"))
 
 
+def test_a_route_limit_that_exempts_a_request_leaves_it_under_the_default(
+    client: FlaskClient, user: Account, user_tokens: Tokens
+) -> None:
+    """Only an email change counts as a registration; any other PATCH still meets the default limit."""
+    url = f"/api/v1/users/{user.id}"
+    statuses = [
+        client.patch(url, json={"name": f"N {n}"}, headers=user_tokens.headers).status_code for n in range(4)
+    ]
+    assert statuses == [200] * 4
+    assert_rate_limited(client.patch(url, json={"name": "N 5"}, headers=user_tokens.headers))
+
+
 @pytest.mark.parametrize("path", ["/health", "/ready", "/openapi.json", "/docs"])
 def test_operational_endpoints_are_exempt(client: FlaskClient, path: str) -> None:
     for _ in range(8):
