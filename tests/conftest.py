@@ -167,6 +167,15 @@ STORAGES = ["memory", "redis"] if REDIS_URL else ["memory"]
 if os.environ.get("CI") and not REDIS_URL:  # pragma: no cover - guards CI configuration
     raise RuntimeError("CI must set TEST_REDIS_URL: Redis tests may not be skipped there")
 
+# Idempotency-Key stores: the Redis variant of each test skips, saying why, without TEST_REDIS_URL.
+IDEMPOTENCY_STORES = [
+    "database",
+    pytest.param(
+        "redis",
+        marks=pytest.mark.skipif(not REDIS_URL, reason="TEST_REDIS_URL is not set (CI always sets it)"),
+    ),
+]
+
 
 @pytest.fixture(params=STORAGES)
 def limiter_storage(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:

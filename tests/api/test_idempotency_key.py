@@ -25,16 +25,15 @@ from app.extensions import db
 from app.outbox.models import OutboxMessage
 from app.users.models import User
 from app.web.idempotency import request_fingerprint, request_scope
-from tests.conftest import REDIS_URL
+from tests.conftest import IDEMPOTENCY_STORES, REDIS_URL
 from tests.support.accounts import DEFAULT_PASSWORD, Tokens, create_account, login, unique_email
 
-STORES = ["database", "redis"] if REDIS_URL else ["database"]
 REGISTER = "/api/v1/auth/register"
 USERS = "/api/v1/users"
 RESET = "/api/v1/auth/password-reset"
 
 
-@pytest.fixture(params=STORES)
+@pytest.fixture(params=IDEMPOTENCY_STORES)
 def app_overrides(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
     if request.param == "database":
         yield {}

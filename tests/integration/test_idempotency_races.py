@@ -18,17 +18,16 @@ from flask import Flask
 from app.extensions import db
 from app.outbox.models import OutboxMessage
 from app.users.models import User
-from tests.conftest import REDIS_URL, Backend
+from tests.conftest import IDEMPOTENCY_STORES, REDIS_URL, Backend
 from tests.support.accounts import DEFAULT_PASSWORD, unique_email
 from tests.support.concurrency import Reply, Server, run_together, serve
 
 CONTENDERS = 16
-STORES = ["database", "redis"] if REDIS_URL else ["database"]
 
 pytestmark = pytest.mark.postgres_only
 
 
-@pytest.fixture(params=STORES)
+@pytest.fixture(params=IDEMPOTENCY_STORES)
 def app_overrides(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
     pool = {"DB_POOL_SIZE": str(CONTENDERS + 4)}
     if request.param == "database":

@@ -19,16 +19,15 @@ from app.domain.idempotency import IdempotencyStore, KeyRecord, StoredResponse
 from app.extensions import db
 from app.idempotency.redis_store import RedisIdempotencyStore
 from app.idempotency.repository import SqlIdempotencyStore
-from tests.conftest import REDIS_URL
+from tests.conftest import IDEMPOTENCY_STORES, REDIS_URL
 
-STORES = ["database", "redis"] if REDIS_URL else ["database"]
 LOCK = timedelta(seconds=60)
 TTL = timedelta(hours=24)
 T0 = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
 RESPONSE = StoredResponse(status=201, headers=(("Location", "/api/v1/users/1"),), body=b'{"id": 1}')
 
 
-@pytest.fixture(params=STORES)
+@pytest.fixture(params=IDEMPOTENCY_STORES)
 def keys(request: pytest.FixtureRequest, app: Flask) -> Iterator[IdempotencyStore]:
     if request.param == "database":
         with app.app_context():
