@@ -9,7 +9,7 @@ from typing import Protocol
 from app.audit.models import AuditEvent
 from app.audit.repository import AuditFilter, SqlAuditTrail
 from app.domain.clock import utcnow
-from app.domain.pagination import Cursor, Page
+from app.domain.pagination import Cursor, Page, page_of
 from app.domain.principal import Principal
 from app.domain.unit_of_work import UnitOfWork
 from app.users import policy
@@ -31,10 +31,7 @@ class AuditService:
         policy.ensure_admin(actor)
         with self._uow as uow:
             rows = list(uow.audit.page(limit=limit + 1, after=after, where=where))
-        items, has_more = rows[:limit], len(rows) > limit
-        last = items[-1] if items else None
-        next_cursor = Cursor(created_at=last.created_at, id=last.id) if has_more and last else None
-        return Page(items=items, next_cursor=next_cursor)
+        return page_of(rows, limit)
 
     def purge(self, *, older_than: timedelta) -> int:
         with self._uow as uow:

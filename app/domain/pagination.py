@@ -5,13 +5,27 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 import orjson
 
 T = TypeVar("T")
+
+
+class Keyed(Protocol):
+    """What a keyset page is ordered by."""
+
+    @property
+    def created_at(self) -> datetime: ...
+
+    @property
+    def id(self) -> uuid.UUID: ...
+
+
+K = TypeVar("K", bound=Keyed)
 
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 20
@@ -55,3 +69,11 @@ class Cursor:
 class Page(Generic[T]):
     items: list[T]
     next_cursor: Cursor | None
+
+
+def page_of(rows: Sequence[K], limit: int) -> Page[K]:
+    """A page from `limit + 1` rows: the extra row only says whether another page follows."""
+    items = list(rows[:limit])
+    last = items[-1] if items else None
+    next_cursor = Cursor(created_at=last.created_at, id=last.id) if len(rows) > limit and last else None
+    return Page(items=items, next_cursor=next_cursor)

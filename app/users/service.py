@@ -16,7 +16,7 @@ from app.domain.clock import utcnow
 from app.domain.emails import mask_email, normalize_email
 from app.domain.errors import InvalidInput
 from app.domain.outbox import Outbox
-from app.domain.pagination import Cursor, Page
+from app.domain.pagination import Cursor, Page, page_of
 from app.domain.passwords import PasswordHasher, is_common
 from app.domain.principal import Principal
 from app.domain.unit_of_work import UnitOfWork
@@ -171,11 +171,7 @@ class UserService:
         """List users newest first, one keyset page at a time."""
         policy.ensure_admin(actor)
         rows = self._uow.users.list_page(limit=limit + 1, after=after, role=role, is_active=is_active)
-        items = list(rows[:limit])
-        has_more = len(rows) > limit
-        last = items[-1] if items else None
-        next_cursor = Cursor(created_at=last.created_at, id=last.id) if has_more and last else None
-        return Page(items=items, next_cursor=next_cursor)
+        return page_of(rows, limit)
 
     def update(
         self,
