@@ -9,7 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.support import databases
-from tests.support.accounts import Account
+from tests.support.accounts import DEFAULT_PASSWORD, Account, unique_email
 from tests.support.logs import ProductionLog
 from tests.support.redis_server import RedisServer
 
@@ -111,3 +111,24 @@ def test_hanging_redis_costs_a_timeout_not_a_stall(app: Flask, user: Account, ha
     assert ready.status_code == 200
     assert ready.get_json()["checks"]["redis"] == "degraded"
     databases.dispose(limited)
+
+
+def test_an_idempotency_key_needs_its_store_and_a_request_without_one_does_not(
+    app: Flask, redis_server: RedisServer
+) -> None:
+    """Keys live in Redis when it is configured: with Redis gone, a keyed request cannot be made
+    safe, so it is refused with 503 and Retry-After before anything acts; an unkeyed one is served."""
+    keyed = _app(app, redis_server.url)
+    client = keyed.test_client()
+    redis_server.stop()
+    body = {"email": unique_email("outage"), "password": DEFAULT_PASSWORD, "name": "Outage"}
+
+    refused = client.post("/api/v1/auth/register", json=body, headers={"Idempotency-Key": "k-1"})
+    assert refused.status_code == 503
+    assert refused.content_type == "application/problem+json"
+    assert refused.get_json()["code"] == "service_unavailable"
+    assert int(refused.headers["Retry-After"]) >= 1
+
+    served = client.post("/api/v1/auth/register", json=body)
+    assert served.status_code == 201
+    databases.dispose(keyed)
