@@ -18,6 +18,7 @@ import sqlalchemy as sa
 import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from app.composition import container
 from app.domain.clock import utcnow
@@ -25,6 +26,7 @@ from app.extensions import db
 from app.outbox.models import OutboxMessage
 from app.users.models import User
 from app.web.idempotency import request_fingerprint, request_scope
+from tests.api.auth.helpers import assert_problem
 from tests.conftest import IDEMPOTENCY_STORES, REDIS_URL
 from tests.support.accounts import DEFAULT_PASSWORD, Tokens, create_account, login, unique_email
 
@@ -71,6 +73,12 @@ def users_with(app: Flask, email: str) -> int:
 
 def outbox_size(app: Flask) -> int:
     return count(app, sa.select(sa.func.count()).select_from(OutboxMessage))
+
+
+def assert_header_problem(response: TestResponse, code: str) -> None:
+    """A 422 problem that names the Idempotency-Key header as what was wrong."""
+    problem = assert_problem(response, 422, code)
+    assert list(problem["errors"]["headers"]) == ["Idempotency-Key"]
 
 
 def test_a_retry_gets_the_first_response_and_nothing_acts_twice(
@@ -134,10 +142,7 @@ def test_the_same_key_with_another_body_is_refused_and_changes_nothing(
     headers, first, other = key(), account("Ada"), account("Grace")
     assert client.post(REGISTER, json=first, headers=headers).status_code == 201
     refused = client.post(REGISTER, json=other, headers=headers)
-    assert refused.status_code == 422
-    problem = refused.get_json()
-    assert problem["code"] == "idempotency_key_reused"
-    assert list(problem["errors"]["headers"]) == ["Idempotency-Key"]
+    assert_header_problem(refused, "idempotency_key_reused")
     assert users_with(committed_app, other["email"]) == 0
 
 
@@ -215,10 +220,7 @@ def test_a_malformed_key_is_a_validation_error_and_changes_nothing(
 ) -> None:
     body = account()
     response = client.post(REGISTER, json=body, headers={"Idempotency-Key": value})
-    assert response.status_code == 422
-    problem = response.get_json()
-    assert problem["code"] == "validation_error"
-    assert list(problem["errors"]["headers"]) == ["Idempotency-Key"]
+    assert_header_problem(response, "validation_error")
     assert users_with(committed_app, body["email"]) == 0
 
 
