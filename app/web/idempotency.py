@@ -15,12 +15,11 @@ from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 import orjson
-from flask import Response, make_response, request
+from flask import Response, current_app, make_response, request
 from werkzeug.exceptions import HTTPException
 
 from app.domain.errors import DomainError, InvalidInput
 from app.domain.idempotency import HEADER, IdempotencyService, Replay, StoredResponse
-from app.web import error_handlers
 from app.web.auth_guard import principal_if_any
 from app.web.rate_limits import client_address
 
@@ -115,15 +114,12 @@ def request_fingerprint() -> str:
 
 
 def _respond(view: Callable[..., Any], *args: Any, **kwargs: Any) -> Response:
-    """The view's answer, its expected failures answered here as the app would, so they can be stored."""
+    """The view's answer; an expected failure is answered here by the app's own error handlers, so it
+    can be stored like any other answer."""
     try:
         return make_response(view(*args, **kwargs))
-    except DomainError as error:
-        return error_handlers.handle_domain_error(error)
-    except HTTPException as error:
-        if (error.code or 500) >= 500:
-            raise
-        return error_handlers.handle_http_exception(error)
+    except (DomainError, HTTPException) as error:
+        return make_response(current_app.handle_user_exception(error))
 
 
 def _stored(response: Response) -> StoredResponse:
