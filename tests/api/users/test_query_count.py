@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -16,10 +17,14 @@ from tests.support.accounts import Account, Tokens
 
 @contextmanager
 def statements(app: Flask) -> Iterator[list[str]]:
+    """What the request ran: the test client serves it on this thread, while the in-process job
+    worker (mail for the new account) may use the same engine on its own."""
     seen: list[str] = []
+    request_thread = threading.get_ident()
 
     def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(statement)
+        if threading.get_ident() == request_thread:
+            seen.append(statement)
 
     with app.app_context():
         engine = db.engine
