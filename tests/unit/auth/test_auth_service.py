@@ -601,29 +601,6 @@ def test_the_grace_needs_the_same_address_and_user_agent(
         service.refresh(claims, other)
 
 
-@pytest.mark.parametrize("session_lifetime", [timedelta(days=45)])
-def test_refreshing_never_carries_a_session_past_its_lifetime(
-    service: AuthService,
-    member: User,
-    issuer: FakeTokenIssuer,
-    sessions: FakeSessionRepository,
-    clock: FakeClock,
-    refresh_ttl: timedelta,
-) -> None:
-    claims = log_in(service, issuer, member)
-    started = clock.now
-    assert session_of(sessions, claims).ends_at == started + timedelta(days=45)
-    for _ in range(3):
-        clock.advance(timedelta(days=14))
-        service.refresh(claims, CLIENT)
-        latest = issuer.issued[-1]
-        claims = RefreshClaims(user_id=member.id, session_id=latest.session_id, jti=latest.refresh_jti)
-    assert session_of(sessions, claims).expires_at == started + timedelta(days=45)
-    clock.advance(timedelta(days=3, seconds=1))
-    with pytest.raises(TokenExpired):
-        service.refresh(claims, CLIENT)
-
-
 def test_login_records_the_client_and_the_absolute_end(
     service: AuthService,
     member: User,
@@ -635,14 +612,3 @@ def test_login_records_the_client_and_the_absolute_end(
     session = session_of(sessions, claims)
     assert (session.client_address, session.user_agent) == (CLIENT.address, CLIENT.user_agent)
     assert session.ends_at == clock.now + timedelta(days=90)
-
-
-@pytest.mark.parametrize("session_lifetime", [timedelta(days=45)])
-def test_the_refresh_token_never_outlives_its_session(
-    service: AuthService, member: User, issuer: FakeTokenIssuer, clock: FakeClock, refresh_ttl: timedelta
-) -> None:
-    claims = log_in(service, issuer, member)
-    assert issuer.issued[-1].refresh_ttl == refresh_ttl
-    clock.advance(timedelta(days=20))
-    service.refresh(claims, CLIENT)
-    assert issuer.issued[-1].refresh_ttl == timedelta(days=25)
