@@ -153,7 +153,6 @@ class FakeUserRepository:
         self._flushed: dict[uuid.UUID, dict[str, Any]] = {}
         # The version each row has "in the database"; another writer may move it (bump_stored_version).
         self._versions: dict[uuid.UUID, int] = {}
-        self.admin_count_locks: list[bool] = []
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -229,7 +228,8 @@ class FakeUserRepository:
             self._versions[user_id] = user.version
 
     def count_active_admins(self, *, lock: bool = False) -> int:
-        self.admin_count_locks.append(lock)
+        """No rows to lock here: that the rule holds them is proven on PostgreSQL
+        (tests/integration/users/test_last_admin_lock.py)."""
         return sum(1 for u in self._rows.values() if u.role == "admin" and u.is_active)
 
     def list_page(

@@ -472,14 +472,12 @@ def test_update_changes_etag(service: UserService, member: User) -> None:
 def test_update_refuses_to_remove_last_active_admin(
     service: UserService,
     admin: User,
-    users: FakeUserRepository,
     uow: FakeUnitOfWork,
     values: dict[str, object],
 ) -> None:
     with pytest.raises(LastAdmin):
         service.update(principal_of(admin), admin.id, UserChanges(values=values))
     assert (admin.role, admin.is_active) == ("admin", True)
-    assert users.admin_count_locks == [True]
     assert uow.commits == 0
 
 
@@ -613,7 +611,6 @@ def test_delete_refuses_to_remove_last_active_admin(
     with pytest.raises(LastAdmin):
         service.delete(principal_of(admin), admin.id)
     assert users.get(admin.id) is admin
-    assert users.admin_count_locks == [True]
     assert uow.commits == 0
 
 
@@ -631,7 +628,6 @@ def test_delete_removes_disabled_admin_without_counting_admins(
     disabled = add_user(users, hasher, role="admin", is_active=False)
     service.delete(principal_of(admin), disabled.id)
     assert users.get(disabled.id) is None
-    assert users.admin_count_locks == []
 
 
 def test_delete_ends_the_users_sessions(
