@@ -7,6 +7,7 @@ watches. A login for an unknown address must do the work a wrong password for a 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import argon2
@@ -57,7 +58,7 @@ def app_overrides(work: list[Work]) -> dict[str, Any]:
     return {}
 
 
-def work_of(work: list[Work], request: Any) -> list[Work]:
+def work_of(work: list[Work], request: Callable[[], None]) -> list[Work]:
     start = len(work)
     request()
     return work[start:]
