@@ -22,14 +22,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app.composition import container
-from app.extensions import db
 from app.idempotency.models import IdempotencyKey
 from app.idempotency.redis_store import PREFIX
 from tests.api.auth.helpers import assert_problem
 from tests.conftest import IDEMPOTENCY_STORES, REDIS_URL
-from tests.support.accounts import unique_email
+from tests.support.accounts import Tokens, unique_email
 
 REGISTER = "/api/v1/auth/register"
+USERS = "/api/v1/users"
 ALGORITHMS = ("sha256", "sha1", "md5", "sha512", "blake2b")
 
 
@@ -57,8 +57,12 @@ def stored_records(app: Flask) -> list[bytes]:
         redis_url = container().settings.redis_url
     if redis_url is not None:
         return _redis_records(redis_url)
-    with app.app_context():
-        rows = db.session.execute(sa.select(IdempotencyKey.__table__)).mappings().all()
+    engine = sa.create_engine(app.config["SQLALCHEMY_DATABASE_URI"])  # the table as stored, on its own
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(sa.select(IdempotencyKey.__table__)).mappings().all()
+    finally:
+        engine.dispose()
     records = []
     for row in rows:
         text = json.dumps({name: _text(value) for name, value in row.items()}).encode()
@@ -86,7 +90,7 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def unkeyed_digests(raw_body: bytes, password: str) -> set[str]:
+def unkeyed_digests(path: str, raw_body: bytes, password: str) -> set[str]:
     """Digests anyone could compute from a guess: of the body as sent, in canonical JSON (with or
     without the method and path before it), and of the password; in hex and base64."""
     parsed = json.loads(raw_body)
@@ -98,9 +102,9 @@ def unkeyed_digests(raw_body: bytes, password: str) -> set[str]:
     }
     prefixes = (
         b"",
-        f"POST {REGISTER}\n".encode(),
-        f"POST {REGISTER}".encode(),
-        f"POST\n{REGISTER}\n".encode(),
+        f"POST {path}\n".encode(),
+        f"POST {path}".encode(),
+        f"POST\n{path}\n".encode(),
     )
     inputs = {prefix + body for prefix in prefixes for body in bodies} | {password.encode()}
     digests = set()
@@ -115,24 +119,26 @@ def unkeyed_digests(raw_body: bytes, password: str) -> set[str]:
     return digests
 
 
-def test_a_keyed_registration_stores_neither_the_password_nor_an_unkeyed_digest(
-    client: FlaskClient, committed_app: Flask
+@pytest.mark.parametrize("path", [REGISTER, USERS])
+def test_a_keyed_account_creation_stores_neither_the_password_nor_an_unkeyed_digest(
+    path: str, client: FlaskClient, committed_app: Flask, admin_tokens: Tokens
 ) -> None:
     password = f"quartz-lantern-{uuid.uuid4().hex[:12]}"
     raw_body = json.dumps({"password": password, "email": unique_email("idem"), "name": "Ada"}).encode()
+    auth = admin_tokens.headers if path == USERS else {}
 
     response = client.post(
-        REGISTER, data=raw_body, content_type="application/json", headers={"Idempotency-Key": "signup-1"}
+        path, data=raw_body, content_type="application/json", headers={"Idempotency-Key": "signup-1", **auth}
     )
 
     assert response.status_code == 201
     records = stored_records(committed_app)
-    assert len(records) == 1  # the registration's record, with its stored response
+    assert len(records) == 1  # this request's record, with its stored response
     record = records[0].decode("latin-1")
     assert response.get_data().decode() in record
     for secret in (password, base64.b64encode(password.encode()).decode()):
         assert secret not in record
-    leaked = [digest for digest in unkeyed_digests(raw_body, password) if digest in record]
+    leaked = [digest for digest in unkeyed_digests(path, raw_body, password) if digest in record]
     assert leaked == []
 
 
