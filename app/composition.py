@@ -32,7 +32,7 @@ from app.auth.tokens import JwtTokenIssuer
 from app.config import Settings
 from app.domain.attempts import AttemptBudget
 from app.domain.clock import utcnow
-from app.domain.idempotency import IdempotencyService, IdempotencyStore
+from app.domain.idempotency import IdempotencyService, IdempotencyStore, RequestFingerprints
 from app.domain.passwords import Argon2PasswordHasher, PasswordHasher
 from app.domain.principal import Principal
 from app.extensions import db
@@ -184,6 +184,7 @@ class Container:
     def idempotency(self) -> IdempotencyService:
         return IdempotencyService(
             self.idempotency_store,
+            fingerprints=RequestFingerprints(self.settings.jwt_secret_key.encode()),
             ttl=timedelta(seconds=self.settings.idempotency_ttl_seconds),
             lock=timedelta(seconds=self.settings.idempotency_lock_seconds),
             clock=self.clock,

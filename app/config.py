@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 import re
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from email.utils import parseaddr
@@ -30,6 +32,25 @@ _DEV_SECRET = "keel-development-only-secret-key-do-not-deploy"  # noqa: S105
 
 # Example keys in docs and manifests contain this; a real key never should.
 _PLACEHOLDER = "change-me"
+# A signing key's strength by its own characters: length x Shannon entropy per character. One
+# repeated character or blanks score 0; `secrets.token_urlsafe(48)` scores about 330.
+MIN_SECRET_ENTROPY_BITS = 128
+# OWASP's argon2id minimums (Password Storage Cheat Sheet), as (memory KiB, passes) pairs at p=1:
+# a setting passes at or above one of them.
+ARGON2_MINIMUMS = ((47104, 1), (19456, 2), (12288, 3), (9216, 4), (7168, 5))
+MAX_ACCESS_TTL_SECONDS = 3600
+MAX_REFRESH_GRACE_SECONDS = 10
+# Production protections a deployment may deliberately waive by listing the variable in
+# ALLOW_UNSAFE_SETTINGS; a weak signing key has no such way out.
+WAIVABLE = (
+    "PASSWORD_MEMORY_KIB",
+    "FRONTEND_URL",
+    "PUBLIC_BASE_URL",
+    "CORS_ORIGINS",
+    "JWT_ACCESS_TTL_SECONDS",
+    "REFRESH_REUSE_GRACE_SECONDS",
+)
+_LOOPBACK_HOSTS = ("localhost",)
 _POSITIVE = Range(min=1)
 _NON_NEGATIVE = Range(min=0)
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -101,6 +122,7 @@ class Settings:
     audit_retention_days: int
     idempotency_ttl_seconds: int
     idempotency_lock_seconds: int
+    allow_unsafe_settings: tuple[str, ...]
 
     @property
     def is_production(self) -> bool:
@@ -216,6 +238,7 @@ def load_settings(overrides: Mapping[str, Any] | None = None, *, instance_path: 
         "audit_retention_days": env.int("AUDIT_RETENTION_DAYS", 365, validate=Range(min=1)),
         "idempotency_ttl_seconds": env.int("IDEMPOTENCY_TTL_SECONDS", 86_400, validate=Range(min=60)),
         "idempotency_lock_seconds": env.int("IDEMPOTENCY_LOCK_SECONDS", 60, validate=Range(min=1)),
+        "allow_unsafe_settings": _names(env.str("ALLOW_UNSAFE_SETTINGS", "", validate=_waivable_names)),
         "ratelimit_verify_email": env.str("RATELIMIT_VERIFY_EMAIL", "10 per hour", validate=_rate_limit),
         "ratelimit_password_reset_confirm": env.str(
             "RATELIMIT_PASSWORD_RESET_CONFIRM", "10 per 15 minutes", validate=_rate_limit
@@ -309,6 +332,17 @@ def _frontend_url(value: str) -> None:
         raise ValidationError("must be http(s)://host[:port][/path] with no query and no trailing slash")
 
 
+def _names(raw: str | None) -> tuple[str, ...]:
+    return tuple(name.strip().upper() for name in (raw or "").split(",") if name.strip())
+
+
+def _waivable_names(value: str) -> None:
+    """A typo must not look like a waiver that does nothing, nor waive something unnamed."""
+    for name in _names(value):
+        if name not in WAIVABLE:
+            raise ValidationError(f"{name!r} is not a protection that can be waived ({', '.join(WAIVABLE)})")
+
+
 def _origins(raw: str | None) -> tuple[str, ...]:
     return tuple(origin.strip() for origin in (raw or "").split(",") if origin.strip())
 
@@ -327,9 +361,86 @@ def _check_safety(settings: Settings) -> None:
         return
     if settings.jwt_secret_key == _DEV_SECRET or _PLACEHOLDER in settings.jwt_secret_key.lower():
         raise ConfigError("JWT_SECRET_KEY: a development or example key cannot be used in production")
+    _check_secret_strength(settings.jwt_secret_key)
     if settings.is_sqlite:
         raise ConfigError("DATABASE_URL: SQLite is not supported in production; use PostgreSQL")
     if settings.smtp_url is None:
         raise ConfigError("SMTP_URL: required in production, where mail is never only logged")
     if settings.redis_url is None:
         raise ConfigError("REDIS_URL: required in production: the job queue and shared rate limits run on it")
+    for variable, problem in _weakened_protections(settings):
+        if variable not in settings.allow_unsafe_settings:
+            raise ConfigError(
+                f"{variable}: {problem}; to start anyway, list {variable} in ALLOW_UNSAFE_SETTINGS"
+            )
+
+
+def _check_secret_strength(secret: str) -> None:
+    if secret != secret.strip():
+        raise ConfigError("JWT_SECRET_KEY: starts or ends with whitespace (a copy error?)")
+    if entropy_bits(secret) < MIN_SECRET_ENTROPY_BITS:
+        raise ConfigError(
+            f"JWT_SECRET_KEY: too predictable (under {MIN_SECRET_ENTROPY_BITS} bits by its characters); "
+            'generate one: python -c "import secrets; print(secrets.token_urlsafe(48))"'
+        )
+
+
+def entropy_bits(text: str) -> float:
+    """Length x Shannon entropy per character: low for few distinct characters or one repeated."""
+    counts = Counter(text)
+    return -sum(count * math.log2(count / len(text)) for count in counts.values())
+
+
+def _weakened_protections(settings: Settings) -> list[tuple[str, str]]:
+    """Each setting that undoes a protection, with why; production refuses those not waived."""
+    found: list[tuple[str, str]] = []
+    memory, passes = settings.password_memory_kib, settings.password_time_cost
+    if not any(memory >= minimum and passes >= at for minimum, at in ARGON2_MINIMUMS):
+        needed = min(minimum for minimum, at in ARGON2_MINIMUMS if passes >= at)  # t >= 1: one applies
+        found.append(
+            (
+                "PASSWORD_MEMORY_KIB",
+                f"argon2id m={memory} KiB, t={passes} is below OWASP's minimum "
+                f"(m>={needed} KiB at t={passes}; pairs m/t: "
+                + ", ".join(f"{minimum}/{at}" for minimum, at in ARGON2_MINIMUMS)
+                + ")",
+            )
+        )
+    urls: dict[str, tuple[str, ...]] = {
+        "FRONTEND_URL": (settings.frontend_url,),
+        "PUBLIC_BASE_URL": (settings.public_base_url or "",),
+        "CORS_ORIGINS": settings.cors_origins,
+    }
+    for variable, values in urls.items():
+        insecure = [value for value in values if _plain_http(value)]
+        if insecure:
+            found.append((variable, f"{insecure[0]} is plain http:// (only localhost may be); use https://"))
+    if settings.jwt_access_ttl_seconds > MAX_ACCESS_TTL_SECONDS:
+        found.append(
+            (
+                "JWT_ACCESS_TTL_SECONDS",
+                f"access tokens cannot be revoked one by one; at most {MAX_ACCESS_TTL_SECONDS} seconds",
+            )
+        )
+    if settings.refresh_reuse_grace_seconds > MAX_REFRESH_GRACE_SECONDS:
+        found.append(
+            (
+                "REFRESH_REUSE_GRACE_SECONDS",
+                f"a stolen refresh token is not caught within the grace; at most {MAX_REFRESH_GRACE_SECONDS}",
+            )
+        )
+    return found
+
+
+def _plain_http(url: str) -> bool:
+    """http:// to anywhere but this machine: tokens, reset links and cookies would cross in clear."""
+    parts = urlsplit(url)
+    if parts.scheme != "http":
+        return False
+    host = parts.hostname or ""
+    if host in _LOOPBACK_HOSTS:
+        return False
+    try:
+        return not ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return True

@@ -4,16 +4,25 @@ The first request with a key claims it, acts, and stores its response; a retry w
 and the same request gets that response back. A key is the caller's own (its scope: an account, or
 a client address when anonymous), lives `ttl`, and is held by a running request for at most `lock`:
 a process that died mid-request does not block its key for a day.
+
+A record lives a day next to its response, so it holds nothing a word list could reverse: the key
+and the request are stored as HMACs under keys derived from the server's secret, and a password
+field is HMAC'd on its own before it enters the request's fingerprint.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import hmac
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
+
+import orjson
 
 from app.domain.errors import Conflict, InvalidInput
 
@@ -84,9 +93,59 @@ class Replay:
     response: StoredResponse
 
 
-def key_id(scope: str, key: str) -> str:
-    """Keys of different callers never meet, and no raw client input becomes a storage key."""
-    return hashlib.sha256(f"{scope}\n{key}".encode()).hexdigest()
+@dataclass(frozen=True)
+class RequestContent:
+    """What makes two requests with one key the same request."""
+
+    method: str
+    path: str
+    body: bytes
+
+
+# Body fields whose values are secrets: never fingerprinted in clear, even under a key.
+_SECRET_FIELD = re.compile(r"password|secret|token", re.IGNORECASE)
+
+
+class RequestFingerprints:
+    """Keyed digests of keys and requests: without the server's secret a stored record cannot be
+    matched against guessed bodies or passwords. Each use has a key of its own, derived from the
+    secret with a purpose label, so none of them is the signing key itself."""
+
+    def __init__(self, secret: bytes) -> None:
+        self._key_id_key = _derive(secret, "idempotency key id")
+        self._request_key = _derive(secret, "idempotency request fingerprint")
+        self._secret_field_key = _derive(secret, "idempotency secret field")
+
+    def key_id(self, scope: str, key: str) -> str:
+        """Keys of different callers never meet, and no raw client input becomes a storage key."""
+        return hmac.new(self._key_id_key, f"{scope}\n{key}".encode(), hashlib.sha256).hexdigest()
+
+    def fingerprint(self, request: RequestContent) -> str:
+        """Method, path and body; a JSON body by its content, so key order and spacing do not count."""
+        body = request.body
+        with contextlib.suppress(orjson.JSONDecodeError):
+            body = orjson.dumps(self._masked(orjson.loads(body)), option=orjson.OPT_SORT_KEYS)
+        digest = hmac.new(self._request_key, f"{request.method} {request.path}\n".encode(), hashlib.sha256)
+        digest.update(body)
+        return digest.hexdigest()
+
+    def _masked(self, value: Any) -> Any:
+        """The JSON document with each secret field's value replaced by its own HMAC."""
+        if isinstance(value, dict):
+            return {
+                name: self._secret_digest(item) if _SECRET_FIELD.search(name) else self._masked(item)
+                for name, item in value.items()
+            }
+        if isinstance(value, list):
+            return [self._masked(item) for item in value]
+        return value
+
+    def _secret_digest(self, value: Any) -> str:
+        return hmac.new(self._secret_field_key, orjson.dumps(value), hashlib.sha256).hexdigest()
+
+
+def _derive(secret: bytes, purpose: str) -> bytes:
+    return hmac.new(secret, f"keel {purpose}".encode(), hashlib.sha256).digest()
 
 
 class IdempotencyService:
@@ -94,18 +153,25 @@ class IdempotencyService:
         self,
         store: IdempotencyStore,
         *,
+        fingerprints: RequestFingerprints,
         ttl: timedelta,
         lock: timedelta,
         clock: Callable[[], datetime],
     ) -> None:
         self._store = store
+        self._fingerprints = fingerprints
         self._ttl = ttl
         self._lock = lock
         self._clock = clock
 
-    def begin(self, scope: str, key: str, fingerprint: str) -> Proceed | Replay:
+    def begin(self, scope: str, key: str, request: RequestContent) -> Proceed | Replay:
         now = self._clock()
-        claim = Proceed(key_id=key_id(scope, key), owner=secrets.token_hex(16), expires_at=now + self._ttl)
+        fingerprint = self._fingerprints.fingerprint(request)
+        claim = Proceed(
+            key_id=self._fingerprints.key_id(scope, key),
+            owner=secrets.token_hex(16),
+            expires_at=now + self._ttl,
+        )
         running = KeyRecord(
             fingerprint=fingerprint,
             owner=claim.owner,

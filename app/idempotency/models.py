@@ -14,7 +14,8 @@ from app.persistence.base import Base
 class IdempotencyKey(Base):
     __tablename__ = "idempotency_keys"
 
-    # SHA-256 of the caller's scope and the key: never the key itself.
+    # HMAC of the caller's scope and the key: never the key itself.
+    # HMAC of the request (password fields HMAC'd first): no unkeyed digest of the body.
     key_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     fingerprint: Mapped[str] = mapped_column(sa.String(64))
     # The running request's random token; null once its response is stored.

@@ -8,18 +8,15 @@ a 429, or an exception. The key is then released and a retry acts anew.
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import hashlib
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
-import orjson
 from flask import Response, current_app, make_response, request
 from werkzeug.exceptions import HTTPException
 
 from app.domain.errors import DomainError, InvalidInput
-from app.domain.idempotency import HEADER, IdempotencyService, Replay, StoredResponse
+from app.domain.idempotency import HEADER, IdempotencyService, Replay, RequestContent, StoredResponse
 from app.web.auth_guard import principal_if_any
 from app.web.rate_limits import client_address
 
@@ -59,7 +56,7 @@ def idempotent(service: Callable[[], IdempotencyService]) -> Callable[[F], F]:
             if key is None:
                 return make_response(view(*args, **kwargs))
             idempotency = service()
-            begun = idempotency.begin(request_scope(), key, request_fingerprint())
+            begun = idempotency.begin(request_scope(), key, request_content())
             if isinstance(begun, Replay):
                 return _replay(begun.response)
             try:
@@ -103,14 +100,9 @@ def request_scope() -> str:
     return f"user:{principal.user_id}"
 
 
-def request_fingerprint() -> str:
-    """Method, path and body; a JSON body by its content, so key order and spacing do not count."""
-    body = request.get_data(cache=True)
-    with contextlib.suppress(orjson.JSONDecodeError):
-        body = orjson.dumps(orjson.loads(body), option=orjson.OPT_SORT_KEYS)
-    digest = hashlib.sha256(f"{request.method} {request.path}\n".encode())
-    digest.update(body)
-    return digest.hexdigest()
+def request_content() -> RequestContent:
+    """What the fingerprint covers; the service keys it, so no record holds a digest of it in clear."""
+    return RequestContent(method=request.method, path=request.path, body=request.get_data(cache=True))
 
 
 def _respond(view: Callable[..., Any], *args: Any, **kwargs: Any) -> Response:

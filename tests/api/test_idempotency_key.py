@@ -25,7 +25,7 @@ from app.domain.clock import utcnow
 from app.extensions import db
 from app.outbox.models import OutboxMessage
 from app.users.models import User
-from app.web.idempotency import request_fingerprint, request_scope
+from app.web.idempotency import request_content, request_scope
 from tests.api.auth.helpers import assert_problem
 from tests.conftest import IDEMPOTENCY_STORES, REDIS_URL
 from tests.support.accounts import DEFAULT_PASSWORD, Tokens, create_account, login, unique_email
@@ -250,7 +250,7 @@ def begin_elsewhere(app: Flask, body: dict[str, str], headers: dict[str, str]) -
     """Claim the key as the same client's first request would, and leave it running (a slow request)."""
     environ = {"REMOTE_ADDR": "127.0.0.1"}  # the test client's address
     with app.test_request_context(REGISTER, method="POST", json=body, headers=headers, environ_base=environ):
-        container().idempotency().begin(request_scope(), headers["Idempotency-Key"], request_fingerprint())
+        container().idempotency().begin(request_scope(), headers["Idempotency-Key"], request_content())
 
 
 def container_setting(app: Flask, name: str) -> int:

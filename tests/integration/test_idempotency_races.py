@@ -2,6 +2,9 @@
 
 Sixteen copies of one request, released together at a threaded server: one acts; each other one
 gets either its stored response (if the first had finished) or 409 `idempotency_key_in_use`.
+Counting rows alone would not prove it (the unique email index keeps one account without any key),
+so each test also checks what only the key gives: every other answer is the first one replayed
+(the same `id`) or 409 `idempotency_key_in_use`, never an answer of its own.
 """
 
 from __future__ import annotations
@@ -65,12 +68,9 @@ def test_concurrent_duplicates_register_one_account(server: Server) -> None:
 
     replies = run_together(CONTENDERS, register)
 
-    acted = [r for r in replies if r.status == 201 and "Idempotent-Replayed" not in r.headers]
-    replayed = [r for r in replies if r.status == 201 and r.headers.get("Idempotent-Replayed") == "true"]
-    in_use = [r for r in replies if r.status == 409 and r.code == "idempotency_key_in_use"]
-    assert len(acted) == 1, [(r.status, r.code) for r in replies]
-    assert len(acted) + len(replayed) + len(in_use) == CONTENDERS
-    assert all(r.body == acted[0].body for r in replayed)
+    first, replayed = assert_one_acted_the_rest_replayed_or_in_use(replies, status=201)
+    assert {r.body["id"] for r in replayed} <= {first.body["id"]}
+    assert all(r.body == first.body and r.headers["Location"] == first.headers["Location"] for r in replayed)
     assert count(app, sa.select(sa.func.count()).select_from(User).where(User.email_normalized == email)) == 1
     # One verification mail: the one account's.
     assert count(app, sa.select(sa.func.count()).select_from(OutboxMessage)) == mails_before + 1
@@ -87,6 +87,19 @@ def test_concurrent_duplicates_of_a_password_reset_record_one_job(server: Server
         lambda _: server.request("POST", "/api/v1/auth/password-reset", body=body, headers=headers),
     )
 
-    statuses = sorted({(r.status, r.code) for r in replies})
-    assert set(statuses) <= {(202, None), (409, "idempotency_key_in_use")}
+    assert_one_acted_the_rest_replayed_or_in_use(replies, status=202)
     assert count(app, sa.select(sa.func.count()).select_from(OutboxMessage)) == before + 1
+
+
+def assert_one_acted_the_rest_replayed_or_in_use(
+    replies: list[Reply], *, status: int
+) -> tuple[Reply, list[Reply]]:
+    """What only the key gives: one answer of its own; every other one is that answer replayed, or
+    409 `idempotency_key_in_use` while it ran. The first answer and the replays are returned."""
+    answers = [(r.status, r.code, r.headers.get("Idempotent-Replayed")) for r in replies]
+    acted = [r for r in replies if r.status == status and "Idempotent-Replayed" not in r.headers]
+    replayed = [r for r in replies if r.status == status and r.headers.get("Idempotent-Replayed") == "true"]
+    in_use = [r for r in replies if r.status == 409 and r.code == "idempotency_key_in_use"]
+    assert len(acted) == 1, answers
+    assert len(acted) + len(replayed) + len(in_use) == CONTENDERS, answers
+    return acted[0], replayed

@@ -4,7 +4,8 @@ import pytest
 
 from app.config import ConfigError, Secret, load_settings
 
-STRONG = "k" * 40
+# A key as `secrets.token_urlsafe(30)` makes one: 40 characters, about 200 bits by the entropy rule.
+STRONG = "URGBlgLcdp_srO8f09rhC55wv0UmlZbS3878vuAC"
 PG = "postgresql+psycopg2://keel@db/keel"
 
 
