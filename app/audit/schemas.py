@@ -4,6 +4,7 @@ import marshmallow as ma
 
 from app.domain.audit import EVENTS
 from app.users.schemas import CursorField
+from app.web.fields import UtcDateTime
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -29,8 +30,8 @@ class AuditQuerySchema(ma.Schema):
     cursor = CursorField()
     event = ma.fields.String(validate=ma.validate.OneOf(EVENTS))
     user_id = ma.fields.UUID(metadata={"description": "Events whose actor or subject is this user"})
-    since = ma.fields.AwareDateTime(metadata={"description": "At or after this time (with a UTC offset)"})
-    until = ma.fields.AwareDateTime(metadata={"description": "Before this time (with a UTC offset)"})
+    since = UtcDateTime(metadata={"description": "At or after this time (with a UTC offset)"})
+    until = UtcDateTime(metadata={"description": "Before this time (with a UTC offset)"})
 
     @ma.validates_schema
     def _ordered(self, data: dict[str, object], **_: object) -> None:

@@ -123,7 +123,9 @@ class RequestFingerprints:
     def fingerprint(self, request: RequestContent) -> str:
         """Method, path and body; a JSON body by its content, so key order and spacing do not count."""
         body = request.body
-        with contextlib.suppress(orjson.JSONDecodeError):
+        # orjson reads 1024 levels of nesting but writes only 254 (and masking recurses): a deeper
+        # body is digested as sent, still under the key.
+        with contextlib.suppress(orjson.JSONDecodeError, orjson.JSONEncodeError, RecursionError):
             body = orjson.dumps(self._masked(orjson.loads(body)), option=orjson.OPT_SORT_KEYS)
         digest = hmac.new(self._request_key, f"{request.method} {request.path}\n".encode(), hashlib.sha256)
         digest.update(body)

@@ -94,8 +94,16 @@ def handle_http_exception(error: HTTPException) -> Response:
     if status == 422:
         return problem(status, code, "The request is invalid.", errors=validation or {}, headers=headers)
     if status == 400 and validation:
-        detail = "The request body is not valid JSON."
+        detail = _unreadable_body(validation)
     return problem(status, code, detail, headers=headers)
+
+
+def _unreadable_body(messages: Any) -> str:
+    """The body parser's reason (app.web.blueprint: not JSON, not UTF-8, nested too deep)."""
+    reasons = messages.get("json") if isinstance(messages, dict) else None
+    if isinstance(reasons, list) and reasons and isinstance(reasons[0], str):
+        return reasons[0]
+    return "The request body is not valid JSON."
 
 
 def _headers_of(error: HTTPException, data: dict[str, Any]) -> dict[str, str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import marshmallow as ma
@@ -80,3 +81,18 @@ class StrictBoolean(ma.fields.Boolean):
         if not isinstance(value, bool):
             raise self.make_error("invalid")
         return value
+
+
+class UtcDateTime(ma.fields.AwareDateTime):
+    """A timestamp with an explicit offset, read as its instant in UTC. An offset can carry a valid
+    local time past year 1 or 9999 (`0001-01-01T00:00:00+14:00`): no such instant exists, so it is a
+    validation error here instead of an OverflowError wherever it is first converted."""
+
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any
+    ) -> datetime:
+        moment: datetime = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError:
+            raise ma.ValidationError("Must be between 0001-01-01 and 9999-12-31 in UTC.") from None

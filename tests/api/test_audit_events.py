@@ -4,6 +4,7 @@ recorded for a change that did not happen, and the admin listing with its filter
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -157,6 +158,75 @@ def test_bad_queries_are_422(client: FlaskClient, admin_tokens: Tokens, query: d
     assert_problem(
         client.get(AUDIT, query_string=query, headers=admin_tokens.headers), 422, "validation_error"
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("since", "0001-01-01T00:00:00+14:00"),
+        ("until", "9999-12-31T23:59:59-23:59"),
+        ("since", "0001-01-01T00:00:00+00:01"),
+        ("until", "9999-12-31T23:59:59.999999-00:01"),
+    ],
+)
+def test_a_time_whose_offset_leaves_the_calendar_is_422_not_500(
+    client: FlaskClient, admin_tokens: Tokens, production_log: ProductionLog, name: str, value: str
+) -> None:
+    """A local time inside years 1-9999 whose offset puts its UTC instant outside them names no instant."""
+    response = client.get(AUDIT, query_string={name: value}, headers=admin_tokens.headers)
+    body = assert_problem(response, 422, "validation_error")
+    assert list(body["errors"]["query"]) == [name]
+    assert [r for r in production_log.records() if r["level"] == "ERROR"] == []
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"since": "0001-01-01T00:00:00+00:00"},
+        {"since": "0001-01-01T00:00:00-14:00"},
+        {"until": "9999-12-31T23:59:59.999999+00:00"},
+        {"until": "9999-12-31T10:00:00+14:00"},
+        {"since": "0001-01-01T00:00:00-23:59", "until": "9999-12-31T23:59:59+23:59"},
+    ],
+)
+def test_the_first_and_last_representable_instants_are_served(
+    client: FlaskClient, admin_tokens: Tokens, query: dict[str, str]
+) -> None:
+    rows = events(client, admin_tokens, **query)
+    assert "login_succeeded" in [row["event"] for row in rows]
+
+
+def test_since_and_until_in_any_offset_name_the_same_instant(
+    client: FlaskClient, admin_tokens: Tokens, app: Flask
+) -> None:
+    account = create_account(app)
+    [created] = events(client, admin_tokens, user_id=str(account.id), event="user_created")
+    at = datetime.fromisoformat(created["created_at"])
+    east, west = timezone(timedelta(hours=14)), timezone(-timedelta(hours=23, minutes=59))
+    minute = timedelta(minutes=1)
+
+    def window(since: datetime, until: datetime) -> list[dict[str, Any]]:
+        query = {"since": since.isoformat(), "until": until.isoformat(), "user_id": str(account.id)}
+        return events(client, admin_tokens, **query)
+
+    assert window((at - minute).astimezone(east), (at + minute).astimezone(west)) == [created]
+    assert window((at + minute).astimezone(west), (at + 2 * minute).astimezone(east)) == []
+    assert window((at - 2 * minute).astimezone(east), at.astimezone(west)) == []
+
+
+def test_the_next_link_repeats_the_time_range_in_utc(
+    client: FlaskClient, admin_tokens: Tokens, app: Flask
+) -> None:
+    for _ in range(2):
+        create_account(app)
+    since = datetime(2000, 1, 1, tzinfo=UTC).astimezone(timezone(timedelta(hours=14)))
+    response = client.get(
+        AUDIT,
+        query_string={"limit": 1, "event": "user_created", "since": since.isoformat()},
+        headers=admin_tokens.headers,
+    )
+    assert response.status_code == 200
+    assert "since=2000-01-01T00:00:00%2B00:00" in response.headers["Link"]
 
 
 def test_only_admins_read_the_trail(client: FlaskClient, user_tokens: Tokens) -> None:

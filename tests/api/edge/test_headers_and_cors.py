@@ -1,5 +1,6 @@
 """Security headers on every response, and CORS only for configured origins."""
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -86,6 +87,66 @@ def test_cors_preflight_refuses_other_origins(app: Flask) -> None:
     assert "Access-Control-Allow-Origin" not in response.headers
     assert "Access-Control-Allow-Credentials" not in response.headers
     databases.dispose(cors)
+
+
+# Origins a matcher by prefix, suffix, substring or pattern would let through: none is configured.
+LOOK_ALIKE_ORIGINS = [
+    "https://app.example.com.evil.example",  # a configured origin as a prefix
+    "https://app.example.com:443.evil.example",
+    "https://app.example.com@evil.example",  # ... followed by userinfo syntax
+    "https://app.example.com/",  # ... with a path
+    "https://b.example.evil.example",  # the other configured origin as a prefix
+    "https://evil.app.example.com",  # a configured origin's host as a suffix
+    "https://evilapp.example.com",
+    "https://app.example.co",  # a prefix of a configured origin
+    "http://app.example.com",  # another scheme
+    "wss://app.example.com",
+    "https://app.example.com:8443",  # another port
+    "https://app-example.com",  # a dot read as a regex wildcard
+    "null",  # sandboxed documents, file: and data: URLs
+    "*",
+]
+SIMPLE_REQUESTS = [
+    ("GET", "/api/v1/users/me"),
+    ("POST", "/api/v1/auth/refresh"),
+    ("HEAD", "/api/v1/users/me"),
+]
+
+
+@pytest.fixture
+def cors_client(app: Flask) -> Iterator[FlaskClient]:
+    cors = _cors_app(app)
+    yield cors.test_client()
+    databases.dispose(cors)
+
+
+def assert_no_cors_grant(response: Any) -> None:
+    granted = {name for name, _ in response.headers.items() if name.lower().startswith("access-control-")}
+    assert granted == set()
+
+
+@pytest.mark.parametrize("origin", LOOK_ALIKE_ORIGINS)
+def test_a_look_alike_origin_gets_no_preflight_grant(cors_client: FlaskClient, origin: str) -> None:
+    assert_no_cors_grant(_preflight(cors_client, origin))
+
+
+@pytest.mark.parametrize(("method", "path"), SIMPLE_REQUESTS)
+@pytest.mark.parametrize("origin", LOOK_ALIKE_ORIGINS)
+def test_a_look_alike_origin_gets_no_grant_on_a_simple_request(
+    cors_client: FlaskClient, origin: str, method: str, path: str
+) -> None:
+    assert_no_cors_grant(cors_client.open(path, method=method, headers={"Origin": origin}))
+
+
+@pytest.mark.parametrize(("method", "path"), SIMPLE_REQUESTS)
+@pytest.mark.parametrize("origin", [ORIGIN, "https://b.example"])
+def test_each_configured_origin_is_echoed_with_credentials_on_a_simple_request(
+    cors_client: FlaskClient, origin: str, method: str, path: str
+) -> None:
+    response = cors_client.open(path, method=method, headers={"Origin": origin})
+    assert response.headers["Access-Control-Allow-Origin"] == origin
+    assert response.headers["Access-Control-Allow-Credentials"] == "true"
+    assert "Origin" in response.headers["Vary"]
 
 
 def test_cors_is_off_without_configured_origins(client: FlaskClient) -> None:
