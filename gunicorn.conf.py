@@ -90,7 +90,8 @@ logconfig_dict: dict[str, Any] = {
     },
 }
 
-# Prometheus multiprocess mode: every worker writes samples here and /metrics merges them.
+# Prometheus multiprocess mode: every worker writes samples here, and the master serves them merged
+# on METRICS_BIND (app.observability.metrics_listener), a port of its own: the app port has no /metrics.
 _own_metrics_dir = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
 if _own_metrics_dir:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="keel-metrics-")
@@ -105,6 +106,24 @@ def on_starting(server: Any) -> None:
     path.mkdir(parents=True, exist_ok=True)
 
 
+_metrics_listener: Any = None
+
+
+def when_ready(server: Any) -> None:
+    """Serve /metrics from the master on METRICS_BIND; the app keeps serving if that address is taken."""
+    global _metrics_listener
+    if _settings.metrics_bind is None:
+        return
+    from app.observability.metrics_listener import serve
+
+    try:
+        _metrics_listener = serve(_settings.metrics_bind)
+    except OSError as error:
+        server.log.error("metrics not served: cannot listen on %s (%s)", _settings.metrics_bind, error)
+    else:
+        server.log.info("metrics served on http://%s/metrics", _settings.metrics_bind)
+
+
 def on_exit(server: Any) -> None:
     """Remove the metrics directory this process created for itself."""
     if _own_metrics_dir:
@@ -114,6 +133,9 @@ def on_exit(server: Any) -> None:
 def post_fork(server: Any, worker: Any) -> None:
     """Per-worker resources are created after the fork; nothing with a socket crosses it."""
     from app.observability import tracing
+
+    if _metrics_listener is not None:  # the master's listening socket: only the master answers on it
+        _metrics_listener.socket.close()
 
     tracing.configure_from_environment()
 
@@ -132,7 +154,7 @@ def post_worker_init(worker: Any) -> None:
 
 
 def child_exit(server: Any, worker: Any) -> None:
-    """Forget a dead worker's live gauges so /metrics does not report them forever."""
+    """Forget a dead worker's live gauges so a scrape does not report them forever."""
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]

@@ -82,6 +82,7 @@ class Settings:
     api_docs_enabled: bool
     trusted_proxies: int
     forwarded_allow_ips: tuple[str, ...]
+    metrics_bind: str | None
     ratelimit_enabled: bool
     ratelimit_default: str
     ratelimit_register: str
@@ -174,6 +175,8 @@ def load_settings(overrides: Mapping[str, Any] | None = None, *, instance_path: 
         "forwarded_allow_ips": _proxy_addresses(
             env.str("FORWARDED_ALLOW_IPS", "127.0.0.1,::1", validate=_proxy_address_list)
         ),
+        # Where gunicorn's master serves /metrics, apart from the app port; empty serves none.
+        "metrics_bind": env.str("METRICS_BIND", "127.0.0.1:9102", validate=_metrics_bind) or None,
         "ratelimit_enabled": env.bool("RATELIMIT_ENABLED", True),
         "ratelimit_default": env.str("RATELIMIT_DEFAULT", "300 per minute", validate=_rate_limit),
         "ratelimit_register": env.str("RATELIMIT_REGISTER", "10 per minute", validate=_rate_limit),
@@ -272,6 +275,28 @@ def _rate_limit(value: str) -> None:
 
 def _proxy_addresses(raw: str | None) -> tuple[str, ...]:
     return tuple(part.strip() for part in (raw or "").split(",") if part.strip())
+
+
+def host_and_port(bind: str) -> tuple[str, int]:
+    """`host:port` or `[ipv6]:port`, as METRICS_BIND takes it; ValueError for anything else."""
+    host, colon, port = bind.rpartition(":")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if not (colon and host and port.isascii() and port.isdigit() and 0 < int(port) < 65536):
+        raise ValueError(f"not host:port: {bind!r}")
+    ipaddress.ip_address(host)
+    return host, int(port)
+
+
+def _metrics_bind(value: str) -> None:
+    if not value:
+        return
+    try:
+        host_and_port(value)
+    except ValueError:
+        raise ValidationError(
+            "must be address:port (127.0.0.1:9102, 0.0.0.0:9102, [::]:9102), or empty for none"
+        ) from None
 
 
 def _proxy_address_list(value: str) -> None:

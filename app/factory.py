@@ -158,10 +158,10 @@ def _register_edge(app: Flask, settings: Settings) -> Limiter:
     app.wsgi_app = BoundedChunkedBodies(  # type: ignore[method-assign]
         app.wsgi_app, max_bytes=settings.max_content_length
     )
-    if settings.trusted_proxies:
-        app.wsgi_app = TrustedProxies(  # type: ignore[method-assign]
-            app.wsgi_app, hops=settings.trusted_proxies, allowed=settings.forwarded_allow_ips
-        )
+    # Always: even without proxies, every address reaches the app in one normalised form.
+    app.wsgi_app = TrustedProxies(  # type: ignore[method-assign]
+        app.wsgi_app, hops=settings.trusted_proxies, allowed=settings.forwarded_allow_ips
+    )
     # Registered before the limiter so it runs after it and sees its headers.
     security_headers.register(app, hsts_seconds=settings.hsts_seconds)
     if settings.cors_origins:

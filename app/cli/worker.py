@@ -40,7 +40,13 @@ log = logging.getLogger("keel.jobs")
     default=None,
     help="Serve the worker's Prometheus metrics (outbox counters, queue depth) on this port.",
 )
-def worker_command(threads: int, heartbeat_file: Path, metrics_port: int | None) -> None:
+@click.option(
+    "--metrics-host",
+    default="127.0.0.1",
+    show_default=True,
+    help="The address --metrics-port listens on (0.0.0.0 where Prometheus scrapes the pod).",
+)
+def worker_command(threads: int, heartbeat_file: Path, metrics_port: int | None, metrics_host: str) -> None:
     """Run background jobs (mail delivery, reset requests) until SIGTERM or SIGINT."""
     built = container()
     if built.settings.redis_url is None:
@@ -66,7 +72,7 @@ def worker_command(threads: int, heartbeat_file: Path, metrics_port: int | None)
             sweeper.run(heartbeat=sweeper_heartbeat)
 
     if metrics_port is not None:
-        prometheus_client.start_http_server(metrics_port)
+        prometheus_client.start_http_server(metrics_port, addr=metrics_host)
     worker.start()
     sweeping = threading.Thread(target=sweep, name="outbox-sweep", daemon=True)
     sweeping.start()

@@ -1,1 +1,1 @@
-"""Liveness, readiness and metrics endpoints."""
+"""Liveness and readiness endpoints."""

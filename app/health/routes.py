@@ -1,4 +1,4 @@
-"""Liveness and readiness, for load balancers and orchestrators."""
+"""Liveness and readiness, for load balancers and orchestrators (metrics have a port of their own)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from flask.views import MethodView
 from app.composition import container
 from app.health import checks
 from app.health.schemas import HealthSchema, ReadinessSchema
-from app.observability import metrics
 from app.observability.shutdown import shutdown_started
 from app.web.blueprint import Blueprint
 from app.web.problems import problem
@@ -51,12 +50,3 @@ class Ready(MethodView):
                 extra={"checks": results},
             )
         return {"status": "ok", "checks": results}
-
-
-@blp.route("/metrics")
-class Metrics(MethodView):
-    @blp.doc(operationId="getMetrics")
-    @blp.response(200, content_type="text/plain", description="Prometheus text exposition format")
-    def get(self) -> Response:
-        """Expose request counts, latencies and pool figures for Prometheus (not for the public)."""
-        return metrics.exposition()

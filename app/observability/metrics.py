@@ -1,23 +1,14 @@
 """Prometheus metrics: request counts and latency by route template, merged across gunicorn workers.
 
 With PROMETHEUS_MULTIPROC_DIR set (gunicorn.conf.py does), every worker writes its samples to that
-directory and /metrics merges them, so one scrape sees the whole instance.
+directory and gunicorn's master merges them on METRICS_BIND (metrics_listener.py), so one scrape
+sees the whole instance. The app port serves no /metrics.
 """
 
 from __future__ import annotations
 
-import os
-
 from flask import Flask, Response
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    CollectorRegistry,
-    Counter,
-    Gauge,
-    Histogram,
-    generate_latest,
-    multiprocess,
-)
+from prometheus_client import Counter, Gauge, Histogram
 from sqlalchemy import Engine, event
 
 from app.observability import request_timer
@@ -67,15 +58,3 @@ def track_pool(engine: Engine) -> None:
     """Count connections as they leave and return to this worker's pool; livesum adds the workers up."""
     event.listen(engine, "checkout", lambda *_: POOL_IN_USE.inc())
     event.listen(engine, "checkin", lambda *_: POOL_IN_USE.dec())
-
-
-def exposition() -> Response:
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-        body = generate_latest(registry)
-    else:
-        from prometheus_client import REGISTRY
-
-        body = generate_latest(REGISTRY)
-    return Response(body, content_type=CONTENT_TYPE_LATEST)

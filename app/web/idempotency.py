@@ -1,7 +1,7 @@
 """`Idempotency-Key` on the routes that create: a retry gets the first answer instead of a second action.
 
 `@idempotent(...)` goes under the route's auth guard (keys are scoped to the caller it loaded, or
-to the client address when anonymous) and over its body parsing, so the stored answer is the
+to the client address when anonymous, an IPv6 client's /64) and over its body parsing, so the stored answer is the
 whole answer, a validation error included. Responses a retry could change are not stored: a 5xx,
 a 429, or an exception. The key is then released and a retry acts anew.
 """
@@ -18,7 +18,7 @@ from werkzeug.exceptions import HTTPException
 from app.domain.errors import DomainError, InvalidInput
 from app.domain.idempotency import HEADER, IdempotencyService, Replay, RequestContent, StoredResponse
 from app.web.auth_guard import principal_if_any
-from app.web.rate_limits import client_address
+from app.web.rate_limits import client_key
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -96,7 +96,7 @@ def _key() -> str | None:
 def request_scope() -> str:
     principal = principal_if_any()
     if principal is None:  # an anonymous route: the key belongs to the client address
-        return f"client:{client_address()}"
+        return f"client:{client_key()}"
     return f"user:{principal.user_id}"
 
 

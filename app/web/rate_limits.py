@@ -2,8 +2,8 @@
 
 A route declares its stricter limit with `@rate_limit(lambda limits: limits.ratelimit_login_ip)` as
 its outermost decorator; the setting is read when the app is built. Every other API route gets
-RATELIMIT_DEFAULT per client address. The limit wraps the whole view, so requests whose body
-fails validation are counted too.
+RATELIMIT_DEFAULT per client address (an IPv6 client's /64, see `client_key`). The limit wraps the
+whole view, so requests whose body fails validation are counted too.
 
 flask-limiter's own fallback swaps every limit for one generic in-memory limit, and
 `swallow_errors` alone would switch limits off; with `in_memory_fallback_enabled` and no fallback
@@ -22,6 +22,7 @@ from flask import Flask, request
 from flask_limiter import Limiter
 
 from app.config import Settings
+from app.domain.clients import limit_key
 from app.web.paths import is_api_path
 
 log = logging.getLogger("keel.rate_limits")
@@ -31,8 +32,13 @@ _DECLARED = "__keel_rate_limits__"
 
 
 def client_address() -> str:
-    """The real client (ProxyFix has already applied TRUSTED_PROXIES hops)."""
+    """The real client, normalised (app.web.proxies has applied TRUSTED_PROXIES hops)."""
     return request.remote_addr or "unknown"
+
+
+def client_key() -> str:
+    """What every per-address limit, and an anonymous Idempotency-Key, belongs to: an IPv6 client's /64."""
+    return limit_key(client_address())
 
 
 @dataclass(frozen=True)
@@ -40,7 +46,7 @@ class RouteLimit:
     """A limit a route declares: which setting holds it, how requests are keyed and counted."""
 
     setting: Callable[[Settings], str]
-    key_func: Callable[[], str] = client_address
+    key_func: Callable[[], str] = client_key
     exempt_when: Callable[[], bool] | None = None
     scope: str | None = None
 
@@ -48,7 +54,7 @@ class RouteLimit:
 def rate_limit(
     setting: Callable[[Settings], str],
     *,
-    key_func: Callable[[], str] = client_address,
+    key_func: Callable[[], str] = client_key,
     exempt_when: Callable[[], bool] | None = None,
     scope: str | None = None,
 ) -> Callable[[F], F]:
@@ -93,7 +99,7 @@ class _StorageOutageLog(logging.Filter):
 def init_rate_limits(app: Flask, settings: Settings) -> Limiter:
     """Bind a limiter to this app and apply every limit its routes declare."""
     limiter = Limiter(
-        key_func=client_address,
+        key_func=client_key,
         app=app,
         default_limits=[settings.ratelimit_default],
         storage_uri=settings.redis_url or "memory://",

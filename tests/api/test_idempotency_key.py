@@ -164,6 +164,24 @@ def test_keys_are_scoped_to_the_client(client: FlaskClient, committed_app: Flask
     assert users_with(committed_app, body["email"]) == 1
 
 
+def test_an_ipv6_client_keeps_its_keys_across_its_64(client: FlaskClient, committed_app: Flask) -> None:
+    """An IPv6 host may send each retry from another address of its /64: the key is still its own."""
+    headers, body = key(), account()
+    first = client.post(REGISTER, json=body, headers=headers, environ_base={"REMOTE_ADDR": "2001:db8:5:6::1"})
+    assert first.status_code == 201
+    retry = client.post(
+        REGISTER, json=body, headers=headers, environ_base={"REMOTE_ADDR": "2001:db8:5:6::beef"}
+    )
+    assert retry.status_code == 201
+    assert retry.headers["Idempotent-Replayed"] == "true"
+    elsewhere = client.post(
+        REGISTER, json=body, headers=headers, environ_base={"REMOTE_ADDR": "2001:db8:5:7::1"}
+    )
+    assert elsewhere.status_code == 409
+    assert "Idempotent-Replayed" not in elsewhere.headers
+    assert users_with(committed_app, body["email"]) == 1
+
+
 def test_keys_are_scoped_to_the_caller(
     client: FlaskClient, committed_app: Flask, admin_tokens: Tokens
 ) -> None:

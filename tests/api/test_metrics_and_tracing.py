@@ -1,4 +1,4 @@
-"""Prometheus metrics by route template; OpenTelemetry only when asked for."""
+"""Prometheus metrics by route template, never on the app port; OpenTelemetry only when asked for."""
 
 from __future__ import annotations
 
@@ -11,11 +11,17 @@ from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
+from prometheus_client import REGISTRY, generate_latest
 
 from app.observability import tracing
 from app.observability.shutdown import shutdown_started
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def scrape() -> str:
+    """What the metrics listener serves (in one process, the default registry holds every sample)."""
+    return generate_latest(REGISTRY).decode()
 
 
 def _count(text: str, method: str, route: str, status: int) -> float:
@@ -25,21 +31,26 @@ def _count(text: str, method: str, route: str, status: int) -> float:
 
 
 def test_metrics_count_requests_by_route_template_never_raw_path(client: FlaskClient) -> None:
-    before = client.get("/metrics").get_data(as_text=True)
+    before = scrape()
     target = f"/api/v1/users/{uuid.uuid4()}"
     for _ in range(3):
         client.get(target)
     client.get("/no/such/route")
-    response = client.get("/metrics")
-    assert response.status_code == 200
-    assert response.content_type.startswith("text/plain")
-    text = response.get_data(as_text=True)
+    text = scrape()
     template = "/api/v1/users/<uuid:user_id>"
     assert _count(text, "GET", template, 401) - _count(before, "GET", template, 401) == 3
     assert target not in text
     assert _count(text, "GET", "<unmatched>", 404) >= 1
     assert 'keel_http_request_duration_seconds_bucket{le="0.005",method="GET"' in text
     assert "keel_db_pool_connections_in_use" in text
+
+
+def test_the_app_port_serves_no_metrics(client: FlaskClient) -> None:
+    """Metrics have their own listener (METRICS_BIND): nothing the ingress reaches can publish them."""
+    response = client.get("/metrics")
+    assert response.status_code == 404
+    assert response.content_type == "application/problem+json"
+    assert "keel_http_requests_total" not in response.get_data(as_text=True)
 
 
 def test_ready_fails_once_shutdown_has_begun(client: FlaskClient) -> None:
@@ -105,7 +116,7 @@ def test_tracing_spans_flask_and_sqlalchemy_and_stamps_log_lines() -> None:
 
 
 def _series(client: FlaskClient) -> set[str]:
-    text = client.get("/metrics").get_data(as_text=True)
+    text = scrape()
     return {line.split(" ")[0] for line in text.splitlines() if line.startswith("keel_http_requests_total{")}
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import ipaddress
 import json
 import os
 import re
@@ -70,13 +71,20 @@ class Instance:
     env: dict[str, str]
     process: subprocess.Popen[bytes] | None = None
     log_path: Path = field(init=False)
+    # gunicorn's master serves /metrics here (METRICS_BIND), never on `port`.
+    metrics_port: int = field(default_factory=free_port)
 
     def __post_init__(self) -> None:
         self.log_path = self.workdir / f"{self.name}.log"
 
     def start(self) -> None:
         metrics_dir = self.workdir / f"{self.name}-metrics"
-        env = {**self.env, "BIND": f"127.0.0.1:{self.port}", "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
+        env = {
+            "METRICS_BIND": f"127.0.0.1:{self.metrics_port}",
+            **self.env,
+            "BIND": f"127.0.0.1:{self.port}",
+            "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+        }
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
@@ -204,3 +212,19 @@ class Nginx:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=10)
+
+
+def listening_addresses(port: int) -> set[str]:
+    """The local addresses something listens on at `port`, as the kernel reports them (Linux)."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        path = Path(table)
+        if not path.exists():
+            continue
+        for row in path.read_text().splitlines()[1:]:
+            fields = row.split()
+            address, hex_port = fields[1].split(":")
+            if fields[3] == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+                words = [bytes.fromhex(address[i : i + 8])[::-1] for i in range(0, len(address), 8)]
+                found.add(str(ipaddress.ip_address(b"".join(words))))
+    return found

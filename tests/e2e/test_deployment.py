@@ -12,7 +12,7 @@ from collections import Counter
 import pytest
 
 from tests.e2e.conftest import Stack
-from tests.e2e.stack import Reply, call
+from tests.e2e.stack import Reply, call, listening_addresses
 
 PASSWORD = "Quiet-Harbour-Lantern-42"
 
@@ -117,9 +117,15 @@ def assert_problem(reply: Reply, status: int, code: str) -> None:
     assert body["request_id"] == reply.headers["x-request-id"]
 
 
-def test_metrics_are_not_public_through_nginx(stack: Stack) -> None:
+def test_metrics_are_served_on_their_own_port_only(stack: Stack) -> None:
+    instance = stack.instances[0]
     assert_problem(call(stack.nginx.port, "GET", "/metrics"), 404, "not_found")
-    assert call(stack.instances[0].port, "GET", "/metrics").status == 200
+    assert_problem(call(instance.port, "GET", "/metrics"), 404, "not_found")
+    scraped = call(instance.metrics_port, "GET", "/metrics")
+    assert scraped.status == 200
+    assert scraped.headers["content-type"].startswith("text/plain")
+    assert "keel_http_requests_total" in scraped.body.decode()
+    assert listening_addresses(instance.metrics_port) == {"127.0.0.1"}
 
 
 def test_errors_nginx_answers_itself_are_problem_json(stack: Stack) -> None:
@@ -155,7 +161,7 @@ def test_one_scrape_counts_requests_of_both_workers(stack: Stack) -> None:
     route = "/openapi.json"
 
     def scrape_total() -> float:
-        text = call(instance.port, "GET", "/metrics").body.decode()
+        text = call(instance.metrics_port, "GET", "/metrics").body.decode()
         pattern = (
             rf'keel_http_requests_total{{method="GET",route="{re.escape(route)}",status="200"}} ([0-9.e+]+)'
         )

@@ -28,7 +28,7 @@ from app.extensions import db
 from app.mail.messages import SEND_MAIL
 from app.outbox.models import OutboxMessage
 from tests.conftest import PG_URL
-from tests.e2e.stack import ROOT, app_environment
+from tests.e2e.stack import ROOT, app_environment, listening_addresses
 from tests.support import databases
 from tests.support.redis_server import RedisServer, free_port
 from tests.support.smtp_server import SmtpServer
@@ -185,6 +185,7 @@ def test_a_committed_mail_is_delivered_by_the_worker_process(
     metrics = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
     assert 'keel_outbox_messages_total{event="done"} 1.0' in metrics
     assert "keel_outbox_pending_messages" in metrics
+    assert listening_addresses(port) == {"127.0.0.1"}  # --metrics-host: loopback unless told otherwise
 
 
 def test_a_rolled_back_change_sends_nothing(web: Flask, workers: Workers, smtp: SmtpServer) -> None:

@@ -16,6 +16,7 @@ from tests.support.accounts import Account, login
 
 VICTIM = {"REMOTE_ADDR": "198.51.100.7", "HTTP_USER_AGENT": "Victim/1.0"}
 THIEF = {"REMOTE_ADDR": "203.0.113.66", "HTTP_USER_AGENT": "Victim/1.0"}
+VICTIM_VIA_PROXY = {**VICTIM, "REMOTE_ADDR": "10.1.1.1", "HTTP_X_FORWARDED_FOR": VICTIM["REMOTE_ADDR"]}
 
 
 def refresh(client: FlaskClient, token: str, who: dict[str, str]) -> TestResponse:
@@ -83,3 +84,25 @@ class TestAbsoluteLifetime:
             traveller.shift(timedelta(seconds=61))  # 601 s after login; the token's own expiry is 300 s away
             assert_unauthorized(refresh(client, token, VICTIM), "token_expired")
             assert login(client, user).refresh_token
+
+
+class TestBehindProxies:
+    """Only the configured proxies vouch for an address: a thief who reaches the app port directly
+    cannot claim the victim's address in X-Forwarded-For to be granted the reuse grace."""
+
+    @pytest.fixture
+    def app_overrides(self) -> dict[str, Any]:
+        return {"TRUSTED_PROXIES": "1", "FORWARDED_ALLOW_IPS": "10.1.1.0/24"}
+
+    def test_the_victims_retry_through_the_proxy_keeps_the_grace(
+        self, client: FlaskClient, user: Account
+    ) -> None:
+        tokens = login(client, user)
+        assert refresh(client, tokens.refresh_token, VICTIM_VIA_PROXY).status_code == 200
+        assert_unauthorized(refresh(client, tokens.refresh_token, VICTIM_VIA_PROXY), "token_revoked")
+
+    def test_a_forged_forwarded_address_earns_no_grace(self, client: FlaskClient, user: Account) -> None:
+        tokens = login(client, user)
+        assert refresh(client, tokens.refresh_token, VICTIM_VIA_PROXY).status_code == 200
+        forged = {**THIEF, "HTTP_X_FORWARDED_FOR": VICTIM["REMOTE_ADDR"]}
+        assert_unauthorized(refresh(client, tokens.refresh_token, forged), "token_reused")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import importlib.util
 import signal
+import socket
 import subprocess
 import sys
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -15,6 +17,7 @@ import prometheus_client  # noqa: F401 - chooses its value store now, before any
 import pytest
 
 from app.observability.shutdown import shutdown_started
+from tests.support.redis_server import free_port
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -56,6 +59,7 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None
         "BIND",
         "TRUSTED_PROXIES",
         "FORWARDED_ALLOW_IPS",
+        "METRICS_BIND",
         "APP_ENV",
     ):
         monkeypatch.delenv(key, raising=False)
@@ -204,3 +208,82 @@ def test_gunicorn_builds_its_access_line_only_when_asked(access_log: str | None,
     result = run_conf_probe(_ACCESS_PROBE, **({"GUNICORN_ACCESS_LOG": access_log} if access_log else {}))
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["KeelGunicornLogger", enabled]
+
+
+class Master:
+    """What gunicorn's arbiter hands its hooks: here, only its log."""
+
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+        self.log = self
+
+    def info(self, message: str, *args: Any) -> None:
+        pass
+
+    def error(self, message: str, *args: Any) -> None:
+        self.errors.append(message % args)
+
+
+def write_worker_sample(metrics_dir: Path) -> None:
+    """A sample written by another process, the way a gunicorn worker writes its own."""
+    probe = "from prometheus_client import Counter; Counter('keel_probe_total', 'probe').inc(3)"
+    env = {"PATH": "/usr/bin:/bin", "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
+    subprocess.run([sys.executable, "-c", probe], env=env, check=True, timeout=60)
+
+
+def scrape(port: int, path: str = "/metrics") -> str:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as response:
+        return str(response.read().decode())
+
+
+def test_the_master_serves_the_workers_metrics_on_their_own_port(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    port = free_port()
+    conf = load_conf(monkeypatch, METRICS_BIND=f"127.0.0.1:{port}")
+    conf.on_starting(server=None)
+    write_worker_sample(tmp_path / "metrics")
+    master = Master()
+    conf.when_ready(master)
+    listener = conf._metrics_listener
+    try:
+        assert master.errors == []
+        assert listener.server_address[0] == "127.0.0.1"
+        assert "keel_probe_total 3.0" in scrape(port)
+        # A worker forked from this master closes its copy of the listening socket: only the master answers.
+        conf.post_fork(master, worker=None)
+        assert listener.socket.fileno() == -1
+    finally:
+        listener.shutdown()
+        listener.server_close()
+
+
+def test_metrics_listen_on_loopback_unless_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_conf(monkeypatch)._settings.metrics_bind == "127.0.0.1:9102"
+
+
+def test_a_taken_metrics_address_is_logged_and_the_app_still_starts(monkeypatch: pytest.MonkeyPatch) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        conf = load_conf(monkeypatch, METRICS_BIND=f"127.0.0.1:{port}")
+        conf.on_starting(server=None)
+        master = Master()
+        conf.when_ready(master)
+    assert conf._metrics_listener is None
+    assert [f"127.0.0.1:{port}" in error for error in master.errors] == [True]
+
+
+def test_an_empty_metrics_bind_serves_no_metrics(monkeypatch: pytest.MonkeyPatch) -> None:
+    conf = load_conf(monkeypatch, METRICS_BIND="")
+    conf.when_ready(Master())
+    assert conf._metrics_listener is None
+
+
+def test_conf_refuses_a_metrics_bind_that_is_no_address_and_port(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        load_conf(monkeypatch, METRICS_BIND="metrics.internal:9102")
+    assert "METRICS_BIND" in capsys.readouterr().err

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import ipaddress
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
+from app.config import host_and_port
 from tests.support.tools import require_program
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -114,25 +117,71 @@ def test_the_worker_runs_the_worker_command_with_a_heartbeat_liveness_probe() ->
     assert compose["worker"]["environment"]["SMTP_URL"] == "smtp://mailpit:1025"
 
 
-def test_the_network_policy_admits_only_the_ingress_and_prometheus_to_the_app_port() -> None:
-    policy = yaml.safe_load((ROOT / "deploy" / "k8s" / "networkpolicy.yaml").read_text())["spec"]
-    deployment = yaml.safe_load((ROOT / "deploy" / "k8s" / "deployment.yaml").read_text())
+def k8s(name: str) -> dict[str, Any]:
+    return dict(yaml.safe_load((ROOT / "deploy" / "k8s" / name).read_text()))
+
+
+def test_the_network_policy_admits_the_ingress_to_the_app_port_and_prometheus_to_the_metrics_port_only() -> (
+    None
+):
+    policy = k8s("networkpolicy.yaml")["spec"]
+    deployment = k8s("deployment.yaml")
     assert policy["podSelector"]["matchLabels"] == deployment["spec"]["selector"]["matchLabels"]
     assert policy["policyTypes"] == ["Ingress"]
-    sources = [rule["from"][0]["namespaceSelector"]["matchLabels"] for rule in policy["ingress"]]
-    assert sources == [
-        {"kubernetes.io/metadata.name": "ingress-nginx"},
-        {"kubernetes.io/metadata.name": "monitoring"},
-    ]
-    assert all(rule["ports"] == [{"protocol": "TCP", "port": 8000}] for rule in policy["ingress"])
+    admitted = {
+        rule["from"][0]["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"]: rule["ports"]
+        for rule in policy["ingress"]
+    }
+    assert len(admitted) == len(policy["ingress"])
+    assert admitted == {
+        "ingress-nginx": [{"protocol": "TCP", "port": 8000}],
+        "monitoring": [{"protocol": "TCP", "port": 9102}],
+    }
 
 
-def test_compose_trusts_forwarding_only_from_its_backend_network() -> None:
+def test_the_api_serves_metrics_on_their_own_port_which_prometheus_scrapes() -> None:
+    config = k8s("configmap.yaml")["data"]
+    host, port = host_and_port(config["METRICS_BIND"])
+    assert (host, port) == ("0.0.0.0", 9102)  # noqa: S104 - the pod's address, fenced by the NetworkPolicy
+    template = k8s("deployment.yaml")["spec"]["template"]
+    [container] = template["spec"]["containers"]
+    assert {p["name"]: p["containerPort"] for p in container["ports"]} == {"http": 8000, "metrics": port}
+    assert template["metadata"]["annotations"]["prometheus.io/port"] == str(port)
+    service_ports = [p["port"] for p in k8s("service.yaml")["spec"]["ports"]]
+    assert service_ports == [8000]  # the Service the ingress routes to carries no metrics
+
+
+def test_the_configmap_names_the_ingress_range_never_any_peer() -> None:
+    allowed = k8s("configmap.yaml")["data"]["FORWARDED_ALLOW_IPS"]
+    entries = [entry.strip() for entry in allowed.split(",")]
+    assert "*" not in allowed
+    networks = [ipaddress.ip_network(entry) for entry in entries]
+    assert all(network.is_private and network.prefixlen >= 8 for network in networks)
+
+
+def test_the_worker_publishes_its_metrics_port_on_the_pod_address_only_in_kubernetes() -> None:
+    [container] = k8s("worker-deployment.yaml")["spec"]["template"]["spec"]["containers"]
+    command = container["command"]
+    assert command[command.index("--metrics-host") + 1] == "0.0.0.0"  # noqa: S104
+    assert command[command.index("--metrics-port") + 1] == "9100"
+
+
+def test_compose_trusts_forwarding_only_from_nginx() -> None:
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-    subnet = compose["networks"]["backend"]["ipam"]["config"][0]["subnet"]
-    app = compose["services"]["app"]
-    assert app["environment"]["FORWARDED_ALLOW_IPS"] == subnet
-    assert all(service["networks"] == ["backend"] for service in compose["services"].values())
+    ipam = compose["networks"]["backend"]["ipam"]["config"][0]
+    services = compose["services"]
+    nginx_address = ipaddress.ip_address(services["nginx"]["networks"]["backend"]["ipv4_address"])
+    assert services["app"]["environment"]["FORWARDED_ALLOW_IPS"] == str(nginx_address)
+    # nginx's address is on the network, but outside the range other containers are given addresses from.
+    assert nginx_address in ipaddress.ip_network(ipam["subnet"])
+    assert nginx_address not in ipaddress.ip_network(ipam["ip_range"])
+    assert all(list(service["networks"]) == ["backend"] for service in services.values())
+
+
+def test_compose_publishes_ports_on_loopback_only() -> None:
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    published = {name: service["ports"] for name, service in services.items() if "ports" in service}
+    assert published == {"mailpit": ["127.0.0.1:8025:8025"], "nginx": ["127.0.0.1:8080:80"]}
 
 
 def test_nginx_config_passes_nginx_t(tmp_path: Path) -> None:
