@@ -23,6 +23,7 @@ class Answer:
     headers: dict[str, str]
     raw: bytes
     at: float
+    seconds: float
 
     @property
     def body(self) -> Any:
@@ -49,12 +50,15 @@ def send(
     headers: dict[str, str] | None = None,
 ) -> Answer:
     connection = http.client.HTTPConnection(HOST, port, timeout=TIMEOUT_SECONDS)
+    started = time.monotonic()
     try:
         payload = None if body is None else json.dumps(body)
         sent = {"Content-Type": "application/json"} if payload is not None else {}
         connection.request(method, path, body=payload, headers={**sent, **(headers or {})})
         response = connection.getresponse()
-        return Answer(label, response.status, dict(response.getheaders()), response.read(), time.monotonic())
+        raw = response.read()
+        now = time.monotonic()
+        return Answer(label, response.status, dict(response.getheaders()), raw, now, now - started)
     finally:
         connection.close()
 
