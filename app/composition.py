@@ -256,7 +256,7 @@ def build_container(settings: Settings, *, app: Flask, limiter: Limiter, engine:
         ),
         mail_sender=_mail_sender(settings),
         jobs=JobQueue(
-            make_broker(settings.redis_url, app=app),
+            make_broker(settings.redis_url, app=app, timeout_seconds=settings.redis_timeout_seconds),
             process=lambda message_id: container().outbox_processor().process(message_id),
             in_process=settings.redis_url is None,
         ),

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import dramatiq
+import redis
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import AgeLimit, Callbacks, Pipelines, Retries, ShutdownNotifications, TimeLimit
@@ -33,7 +34,10 @@ ACTOR = "process_outbox_message"
 TIME_LIMIT_MS = 120_000
 
 
-def make_broker(redis_url: str | None, *, app: Flask) -> dramatiq.Broker:
+def make_broker(redis_url: str | None, *, app: Flask, timeout_seconds: float = 0.5) -> dramatiq.Broker:
+    """A Redis broker whose every call gives up after `timeout_seconds`: a Redis that stops answering
+    makes a send after a commit fail fast (the sweep sends it later), not hold the request until it
+    answers again. (The worker's consumer only polls, so the timeout never cuts a wait short.)"""
     middleware = [
         AgeLimit(),
         TimeLimit(),
@@ -45,7 +49,10 @@ def make_broker(redis_url: str | None, *, app: Flask) -> dramatiq.Broker:
     ]
     if redis_url is None:
         return StubBroker(middleware=middleware)
-    return RedisBroker(url=redis_url, namespace="keel-jobs", middleware=middleware)  # type: ignore[no-untyped-call]
+    client = redis.Redis.from_url(
+        redis_url, socket_timeout=timeout_seconds, socket_connect_timeout=timeout_seconds
+    )
+    return RedisBroker(client=client, namespace="keel-jobs", middleware=middleware)  # type: ignore[no-untyped-call]
 
 
 class JobQueue:

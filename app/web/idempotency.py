@@ -4,23 +4,37 @@
 to the client address when anonymous, an IPv6 client's /64) and over its body parsing, so the stored answer is the
 whole answer, a validation error included. Responses a retry could change are not stored: a 5xx,
 a 429, or an exception. The key is then released and a retry acts anew.
+
+A store that cannot be reached is a 503 before the view runs. Once the view has acted, its answer
+is the answer even if the store then fails to record or release the key: a 503 would tell the
+client that nothing happened. The key then stays claimed until IDEMPOTENCY_LOCK_SECONDS pass.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 from flask import Response, current_app, make_response, request
 from werkzeug.exceptions import HTTPException
 
-from app.domain.errors import DomainError, InvalidInput
-from app.domain.idempotency import HEADER, IdempotencyService, Replay, RequestContent, StoredResponse
+from app.domain.errors import DomainError, InvalidInput, ServiceUnavailable
+from app.domain.idempotency import (
+    HEADER,
+    IdempotencyService,
+    Proceed,
+    Replay,
+    RequestContent,
+    StoredResponse,
+)
 from app.web.auth_guard import principal_if_any
 from app.web.rate_limits import client_key
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+log = logging.getLogger("keel.idempotency")
 
 REPLAYED = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 255
@@ -62,17 +76,25 @@ def idempotent(service: Callable[[], IdempotencyService]) -> Callable[[F], F]:
             try:
                 response = _respond(view, *args, **kwargs)
             except BaseException:
-                idempotency.abandon(begun)
+                _after_acting(idempotency.abandon, begun)
                 raise
             if response.status_code < 500 and response.status_code != 429:
-                idempotency.finish(begun, _stored(response))
+                _after_acting(lambda claim: idempotency.finish(claim, _stored(response)), begun)
             else:
-                idempotency.abandon(begun)
+                _after_acting(idempotency.abandon, begun)
             return response
 
         return cast(F, wrapper)
 
     return decorate
+
+
+def _after_acting(settle: Callable[[Proceed], None], claim: Proceed) -> None:
+    """Record or release a key once the view has run; a store outage is logged, not answered."""
+    try:
+        settle(claim)
+    except ServiceUnavailable as error:
+        log.warning("idempotency key left claimed until its lock lapses: %s", error.detail)
 
 
 def _key() -> str | None:

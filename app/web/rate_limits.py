@@ -5,10 +5,10 @@ its outermost decorator; the setting is read when the app is built. Every other 
 RATELIMIT_DEFAULT per client address (an IPv6 client's /64, see `client_key`). The limit wraps the
 whole view, so requests whose body fails validation are counted too.
 
-flask-limiter's own fallback swaps every limit for one generic in-memory limit, and
-`swallow_errors` alone would switch limits off; with `in_memory_fallback_enabled` and no fallback
-list, every configured limit (login throttling included) keeps running on per-process counters
-until Redis answers again, which flask-limiter re-checks with exponential back-off.
+flask-limiter's own fallback swaps every limit for one generic in-memory limit, and re-raises in
+requests racing its switch; `swallow_errors` would switch limits off. The storage is instead
+`FailoverStorage` (app.web.limit_storage): Redis while it answers, per-process counters for every
+configured limit (login throttling included) while it does not, so no request sees a storage error.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from flask_limiter import Limiter
 
 from app.config import Settings
 from app.domain.clients import limit_key
+from app.web.limit_storage import failover_uri
 from app.web.paths import is_api_path
 
 log = logging.getLogger("keel.rate_limits")
@@ -83,35 +84,20 @@ def declared_limits(app: Flask) -> Iterator[tuple[str, str, RouteLimit]]:
                 yield endpoint, method, limit
 
 
-class _StorageOutageLog(logging.Filter):
-    """flask-limiter warns once when it falls back; raise that to one error line per incident."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if "unreachable" in message:
-            record.levelno, record.levelname = logging.ERROR, "ERROR"
-            record.msg, record.args = "rate limit storage unreachable: using per-process limits", None
-        elif "recovered" in message:
-            record.msg, record.args = "rate limit storage recovered: limits shared again", None
-        return True
-
-
 def init_rate_limits(app: Flask, settings: Settings) -> Limiter:
     """Bind a limiter to this app and apply every limit its routes declare."""
     limiter = Limiter(
         key_func=client_key,
         app=app,
         default_limits=[settings.ratelimit_default],
-        storage_uri=settings.redis_url or "memory://",
+        storage_uri=failover_uri(settings.redis_url) if settings.redis_url else "memory://",
         storage_options=_storage_options(settings),
         strategy="moving-window",
         headers_enabled=True,
-        in_memory_fallback_enabled=settings.redis_url is not None,
         enabled=settings.ratelimit_enabled,
         key_prefix="keel",
     )
     limiter.request_filter(lambda: not is_api_path(request.path))
-    _install_outage_log()
     for endpoint, method, route_limit in list(declared_limits(app)):
         apply = limiter.limit(
             route_limit.setting(settings),
@@ -141,9 +127,3 @@ def _storage_options(settings: Settings) -> dict[str, Any]:
         return {}
     timeout = settings.redis_timeout_seconds
     return {"socket_timeout": timeout, "socket_connect_timeout": timeout, "health_check_interval": 30}
-
-
-def _install_outage_log() -> None:
-    limiter_log = logging.getLogger("flask-limiter")
-    if not any(isinstance(f, _StorageOutageLog) for f in limiter_log.filters):
-        limiter_log.addFilter(_StorageOutageLog())

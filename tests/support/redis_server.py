@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import subprocess
 import time
@@ -65,6 +67,15 @@ class RedisServer:
             self.process.terminate()
             self.process.wait(timeout=10)
             self.process = None
+
+    def freeze(self) -> None:
+        """SIGSTOP: the port still accepts connections and nothing answers, as with a stalled host."""
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGCONT)
 
     def stored_keys(self) -> list[bytes]:
         client = redis.Redis.from_url(self.url, socket_timeout=1)
