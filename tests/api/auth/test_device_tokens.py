@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
@@ -18,15 +19,21 @@ from werkzeug.test import TestResponse
 from app.auth.device_tokens import DeviceTokens
 from app.composition import container
 from app.domain.clock import utcnow
-from tests.api.auth.helpers import AUTH_COOKIE_PATH, FOREIGN_KEY, LOGIN, assert_problem
+from app.extensions import db
+from app.outbox.models import OutboxMessage
+from tests.api.auth.helpers import AUTH_COOKIE_PATH, FOREIGN_KEY, FRONTEND, LOGIN, assert_problem, bearer
 from tests.support.accounts import Account, create_account
 from tests.support.logs import ProductionLog
+from tests.support.smtp_server import SmtpServer, token_in
 
 SHARED_BUDGET = 3
 DEVICE_BUDGET = 2
 DEVICE_COOKIE = "keel_device"
 DEVICE_HEADER = "X-Device-Token"
 WRONG = "Not-The-Password-99"
+AUDIT = "/api/v1/audit-events"
+RESET = "/api/v1/auth/password-reset"
+CONFIRM = "/api/v1/auth/password-reset/confirm"
 
 
 @pytest.fixture
@@ -144,3 +151,70 @@ def test_the_device_token_never_reaches_the_log(
     logging.getLogger("keel.test").warning("quoted by mistake: %s", token, extra={"device_token": token})
     assert production_log.lines
     assert token not in production_log.text
+
+
+def test_every_password_check_the_budget_refuses_is_recorded(
+    app: Flask, user: Account, admin: Account
+) -> None:
+    spend_the_shared_budget(app, user)  # one refusal
+    assert post_login(app.test_client(), user, WRONG).status_code == 429
+    admin_client = app.test_client()
+    admin_token = admin_client.post(LOGIN, json={"email": admin.email, "password": admin.password}).get_json()
+    response = admin_client.get(
+        AUDIT,
+        query_string={"event": "password_check_refused", "user_id": str(user.id)},
+        headers=bearer(admin_token["access_token"]),
+    )
+    assert response.status_code == 200, response.get_json()
+    assert len(response.get_json()["items"]) == 2
+
+
+def run_the_outbox(app: Flask) -> None:
+    """Deliver what the request queued, here: with Redis the queue is Dramatiq's, and no worker runs."""
+    for _ in range(2):  # the reset request, then the mail it queues
+        with app.app_context():
+            pending = db.session.scalars(
+                sa.select(OutboxMessage.id).where(OutboxMessage.status == "pending")
+            ).all()
+            db.session.remove()
+            for message_id in pending:
+                container().outbox_processor().process(message_id)
+
+
+class TestAPasswordReset:
+    NEW_PASSWORD = "Amber-Lighthouse-Otter-17"
+
+    @pytest.fixture
+    def app_overrides(self, limiter_storage: dict[str, str], smtp: SmtpServer) -> dict[str, Any]:
+        return {
+            **limiter_storage,
+            "RATELIMIT_LOGIN_EMAIL": f"{SHARED_BUDGET} per 15 minutes",
+            "RATELIMIT_LOGIN_DEVICE": f"{DEVICE_BUDGET} per 15 minutes",
+            "RATELIMIT_LOGIN_IP": "1000 per minute",
+            "RATELIMIT_DEFAULT": "1000 per minute",
+            "SMTP_URL": smtp.url,
+            "FRONTEND_URL": FRONTEND,
+            "MAIL_FROM": "Keel <no-reply@keel.test>",
+        }
+
+    def test_clears_the_shared_and_the_device_budgets_of_the_account(
+        self, committed_app: Flask, smtp: SmtpServer
+    ) -> None:
+        app = committed_app
+        account = create_account(app)
+        owner_device = app.test_client()
+        device_token_of(owner_device, account)
+        for _ in range(DEVICE_BUDGET):
+            assert post_login(owner_device, account, WRONG).status_code == 401
+        spend_the_shared_budget(app, account)
+
+        web = app.test_client()
+        assert web.post(RESET, json={"email": account.email}).status_code == 202
+        run_the_outbox(app)
+        token = token_in(smtp.wait_for(1, subject="Reset your password")[0])
+        confirmed = web.post(CONFIRM, json={"token": token, "new_password": self.NEW_PASSWORD})
+        assert confirmed.status_code == 204, confirmed.get_json()
+
+        account.password = self.NEW_PASSWORD
+        assert post_login(app.test_client(), account, account.password).status_code == 200
+        assert post_login(owner_device, account, account.password).status_code == 200
