@@ -48,25 +48,26 @@ blp = Blueprint("auth", __name__, url_prefix=AUTH_PATH, description="Registratio
 
 DEVICE_COOKIE = "keel_device"
 DEVICE_HEADER = "X-Device-Token"
-_DEVICE_TOKEN_SCHEMA = {"type": "string", "maxLength": 256}
+# The header is an operation parameter. The cookie is not: browsers send it by themselves, and a
+# cookie parameter makes generated clients pass per-request cookies (deprecated in httpx); it is
+# documented as the 200 response's Set-Cookie instead.
 _DEVICE_PARAMETERS: list[dict[str, Any]] = [
     {
         "in": "header",
         "name": DEVICE_HEADER,
         "required": False,
-        "schema": _DEVICE_TOKEN_SCHEMA,
+        "schema": {"type": "string", "maxLength": 256},
         "description": "The `device_token` of an earlier login to this account, for clients that keep "
-        "no cookies: its failed logins draw on this device's own budget, not the account's shared one.",
-    },
-    {
-        "in": "cookie",
-        "name": DEVICE_COOKIE,
-        "required": False,
-        "schema": _DEVICE_TOKEN_SCHEMA,
-        "description": "The device token cookie a login to this account set (HttpOnly); the same as "
-        f"`{DEVICE_HEADER}`.",
+        f"no cookies (browsers send the `{DEVICE_COOKIE}` cookie instead): failed logins with a valid "
+        "one draw on this device's own budget, not the account's shared one. Another account's, a "
+        "forged or an expired token counts as none.",
     },
 ]
+_DEVICE_COOKIE_HEADER = header_doc(
+    f"Sets `refresh_token_cookie`, `csrf_refresh_token` and `{DEVICE_COOKIE}` (the device token: HttpOnly, "
+    "SameSite=Strict, Path=/api/v1/auth, Secure outside development, Max-Age DEVICE_TOKEN_TTL_SECONDS); "
+    f"a later login sends `{DEVICE_COOKIE}` back like `{DEVICE_HEADER}`"
+)
 
 
 def _client() -> Client:
@@ -126,7 +127,7 @@ class Login(MethodView):
     @rate_limit(lambda limits: limits.ratelimit_login_ip, scope="login-ip")
     @blp.doc(operationId="login", parameters=_DEVICE_PARAMETERS)
     @blp.arguments(LoginSchema, example=_ACCOUNT)
-    @blp.response(200, TokenPairSchema)
+    @blp.response(200, TokenPairSchema, headers={"Set-Cookie": _DEVICE_COOKIE_HEADER})
     @blp.alt_response(401, description="`invalid_credentials`: wrong email or password")
     @blp.alt_response(403, description="`account_disabled`: right password, disabled account")
     @blp.alt_response(
