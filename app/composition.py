@@ -24,13 +24,14 @@ from sqlalchemy.orm import Session
 from app.audit.repository import AuditContext, SqlAuditTrail
 from app.audit.service import AuditService
 from app.auth import callers
+from app.auth.device_tokens import DeviceTokens
 from app.auth.password_reset import RESET_REQUESTED, PasswordResetService
 from app.auth.repository import SqlSessionRepository
 from app.auth.reset_tokens import SqlResetTokenRepository
 from app.auth.service import AuthService
 from app.auth.tokens import JwtTokenIssuer
 from app.config import Settings
-from app.domain.attempts import AttemptBudget
+from app.domain.attempts import AttemptBudget, DeviceAttemptBudget, LoginBudgets
 from app.domain.clock import utcnow
 from app.domain.idempotency import IdempotencyService, IdempotencyStore, RequestFingerprints
 from app.domain.passwords import Argon2PasswordHasher, PasswordHasher
@@ -53,7 +54,7 @@ from app.users import repository as user_repository
 from app.users.repository import SqlUserRepository
 from app.users.service import UserService
 from app.users.verification import EmailVerification, EmailVerificationTokens
-from app.web.attempt_budget import LimiterAttemptBudget
+from app.web.attempt_budget import LimiterAttemptBudget, LimiterDeviceBudget
 from app.web.rate_limits import storage_check
 
 if TYPE_CHECKING:
@@ -107,6 +108,7 @@ class Container:
     tokens: JwtTokenIssuer
     limiter: Limiter
     attempts: AttemptBudget
+    device_attempts: DeviceAttemptBudget
     readiness_checks: Mapping[str, ReadinessCheck]
     reset_requests: AttemptBudget
     mail_sender: MailSender
@@ -132,6 +134,7 @@ class Container:
             requests_per_email=self.reset_requests,
             ttl=timedelta(seconds=settings.password_reset_ttl_seconds),
             link=lambda token: f"{settings.frontend_url}/reset-password?{urlencode({'token': token})}",
+            login_attempts=LoginBudgets(self.attempts, self.device_attempts),
             clock=self.clock,
         )
 
@@ -214,6 +217,15 @@ class Container:
             session_lifetime=timedelta(seconds=self.settings.session_lifetime_seconds),
             reuse_grace=timedelta(seconds=self.settings.refresh_reuse_grace_seconds),
             require_verified_email=self.settings.require_verified_email,
+            device_attempts=self.device_attempts,
+            devices=self.device_tokens(),
+            clock=self.clock,
+        )
+
+    def device_tokens(self) -> DeviceTokens:
+        return DeviceTokens(
+            self.settings.jwt_secret_key,
+            ttl=timedelta(seconds=self.settings.device_token_ttl_seconds),
             clock=self.clock,
         )
 
@@ -243,6 +255,12 @@ def build_container(settings: Settings, *, app: Flask, limiter: Limiter, engine:
         attempts=LimiterAttemptBudget(
             limiter,
             limit=settings.ratelimit_login_email,
+            secret=settings.jwt_secret_key.encode(),
+            enabled=settings.ratelimit_enabled,
+        ),
+        device_attempts=LimiterDeviceBudget(
+            limiter,
+            limit=settings.ratelimit_login_device,
             secret=settings.jwt_secret_key.encode(),
             enabled=settings.ratelimit_enabled,
         ),

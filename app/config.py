@@ -88,6 +88,8 @@ class Settings:
     ratelimit_register: str
     ratelimit_login_ip: str
     ratelimit_login_email: str
+    ratelimit_login_device: str
+    device_token_ttl_seconds: int
     ratelimit_refresh: str
     log_level: str
     log_format: str
@@ -182,6 +184,10 @@ def load_settings(overrides: Mapping[str, Any] | None = None, *, instance_path: 
         "ratelimit_register": env.str("RATELIMIT_REGISTER", "10 per minute", validate=_rate_limit),
         "ratelimit_login_ip": env.str("RATELIMIT_LOGIN_IP", "30 per minute", validate=_rate_limit),
         "ratelimit_login_email": env.str("RATELIMIT_LOGIN_EMAIL", "10 per 15 minutes", validate=_rate_limit),
+        "ratelimit_login_device": env.str(
+            "RATELIMIT_LOGIN_DEVICE", "10 per 15 minutes", validate=_rate_limit
+        ),
+        "device_token_ttl_seconds": env.int("DEVICE_TOKEN_TTL_SECONDS", 365 * 86400, validate=Range(min=60)),
         "ratelimit_refresh": env.str("RATELIMIT_REFRESH", "60 per minute", validate=_rate_limit),
         "log_level": env.str("LOG_LEVEL", "INFO", validate=lambda v: OneOf(_LOG_LEVELS)(v.upper())),
         "log_format": env.str(

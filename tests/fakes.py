@@ -111,6 +111,9 @@ class FakeAttemptBudget:
         key = normalize_email(account)
         self.spent[key] = max(0, self.spent.get(key, 0) - 1)
 
+    def clear(self, account: str) -> None:
+        self.spent.pop(normalize_email(account), None)
+
 
 @dataclass(frozen=True)
 class IssuedTokens:

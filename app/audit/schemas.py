@@ -12,7 +12,14 @@ MAX_LIMIT = 200
 
 class AuditEventSchema(ma.Schema):
     id = ma.fields.UUID(required=True)
-    event = ma.fields.String(required=True, metadata={"enum": list(EVENTS)})
+    # An open vocabulary: a client must expect events added after it was written, so the document
+    # lists today's names without closing the set.
+    event = ma.fields.String(
+        required=True,
+        metadata={
+            "description": "What happened; new kinds of event may be added. Today: " + ", ".join(EVENTS)
+        },
+    )
     actor_id = ma.fields.UUID(
         allow_none=True, required=True, metadata={"description": "Who acted (null: unauthenticated)"}
     )

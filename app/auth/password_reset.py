@@ -18,7 +18,7 @@ from app.auth.errors import InvalidResetToken
 from app.auth.models import PasswordResetToken
 from app.auth.repository import SessionRepository
 from app.auth.reset_tokens import ResetTokenRepository
-from app.domain.attempts import AttemptBudget
+from app.domain.attempts import AttemptBudget, LoginBudgets
 from app.domain.audit import AuditTrail
 from app.domain.clock import utcnow
 from app.domain.emails import normalize_email
@@ -62,8 +62,10 @@ class PasswordResetService:
         requests_per_email: AttemptBudget,
         ttl: timedelta,
         link: Callable[[str], str],
+        login_attempts: LoginBudgets | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
+        self._login_attempts = login_attempts
         self._uow = uow
         self._hasher = hasher
         self._requests_per_email = requests_per_email
@@ -72,7 +74,14 @@ class PasswordResetService:
         self._clock = clock
 
     def request(self, email: str) -> None:
-        """Queue a reset for `email`; the same work and the same answer whether or not it is an account."""
+        """Queue a reset for `email`; the same work and the same answer whether or not it is an account.
+
+        Every request is audited first, in a transaction of its own, refused ones included; without
+        looking the account up, so its timing says nothing either.
+        """
+        with self._uow as uow:
+            uow.audit.record("password_reset_requested", actor_id=None, subject_id=None, now=self._clock())
+            uow.commit()
         self._requests_per_email.spend(normalize_email(email))
         with self._uow as uow:
             uow.outbox.add(RESET_REQUESTED, {"email": email}, now=self._clock())
@@ -129,3 +138,6 @@ class PasswordResetService:
             )
             uow.audit.record("password_reset", actor_id=None, subject_id=user.id, now=now)
             uow.commit()
+        if self._login_attempts is not None:
+            # The owner proved control of the address: whatever strangers spent is forgotten.
+            self._login_attempts.clear(user.email_normalized)

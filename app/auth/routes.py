@@ -46,14 +46,53 @@ _FROM_THE_MAIL = "token-from-the-mail"
 blp = Blueprint("auth", __name__, url_prefix=AUTH_PATH, description="Registration, login and sessions")
 
 
+DEVICE_COOKIE = "keel_device"
+DEVICE_HEADER = "X-Device-Token"
+# The header is an operation parameter. The cookie is not: browsers send it by themselves, and a
+# cookie parameter makes generated clients pass per-request cookies (deprecated in httpx); it is
+# documented as the 200 response's Set-Cookie instead.
+_DEVICE_PARAMETERS: list[dict[str, Any]] = [
+    {
+        "in": "header",
+        "name": DEVICE_HEADER,
+        "required": False,
+        "schema": {"type": "string", "maxLength": 256},
+        "description": "The `device_token` of an earlier login to this account, for clients that keep "
+        f"no cookies (browsers send the `{DEVICE_COOKIE}` cookie instead): failed logins with a valid "
+        "one draw on this device's own budget, not the account's shared one. Another account's, a "
+        "forged or an expired token counts as none.",
+    },
+]
+_DEVICE_COOKIE_HEADER = header_doc(
+    f"Sets `refresh_token_cookie`, `csrf_refresh_token` and `{DEVICE_COOKIE}` (the device token: HttpOnly, "
+    "SameSite=Strict, Path=/api/v1/auth, Secure outside development, Max-Age DEVICE_TOKEN_TTL_SECONDS); "
+    f"a later login sends `{DEVICE_COOKIE}` back like `{DEVICE_HEADER}`"
+)
+
+
 def _client() -> Client:
     return Client.of(request.remote_addr, request.headers.get("User-Agent"))
+
+
+def _presented_device_tokens() -> tuple[str | None, ...]:
+    """Both places a client may keep its device token; the service takes the first valid one."""
+    return request.headers.get(DEVICE_HEADER), request.cookies.get(DEVICE_COOKIE)
 
 
 def _with_refresh_cookie(pair: TokenPair) -> TokenPair:
     @after_this_request
     def _set_cookie(response: Response) -> Response:
         set_refresh_cookies(response, pair.refresh_token, max_age=pair.refresh_expires_in)
+        if pair.device_token is not None:
+            response.set_cookie(
+                DEVICE_COOKIE,
+                pair.device_token,
+                max_age=pair.device_expires_in,
+                path=AUTH_PATH,
+                secure=container().settings.app_env != "development",
+                httponly=True,
+                samesite="Strict",
+            )
         return response
 
     return pair
@@ -86,18 +125,25 @@ class Register(MethodView):
 class Login(MethodView):
     # Per client address here; per account inside the service, before the password check.
     @rate_limit(lambda limits: limits.ratelimit_login_ip, scope="login-ip")
-    @blp.doc(operationId="login")
+    @blp.doc(operationId="login", parameters=_DEVICE_PARAMETERS)
     @blp.arguments(LoginSchema, example=_ACCOUNT)
-    @blp.response(200, TokenPairSchema)
+    @blp.response(200, TokenPairSchema, headers={"Set-Cookie": _DEVICE_COOKIE_HEADER})
     @blp.alt_response(401, description="`invalid_credentials`: wrong email or password")
     @blp.alt_response(403, description="`account_disabled`: right password, disabled account")
     @blp.alt_response(
-        429, description="`rate_limited`: too many attempts from this address or for this account"
+        429,
+        description="`rate_limited`: too many requests from this address, or too many failed attempts "
+        "for this account (from unknown clients) or from this device (with its device token)",
     )
     @blp.alt_response(422, description="Invalid body")
     def post(self, body: dict[str, Any]) -> TokenPair:
-        """Exchange credentials for an access and a refresh token."""
-        return _with_refresh_cookie(container().auth_service().login(**body, client=_client()))
+        """Exchange credentials for an access and a refresh token, and a device token."""
+        pair = (
+            container()
+            .auth_service()
+            .login(**body, client=_client(), device_tokens=_presented_device_tokens())
+        )
+        return _with_refresh_cookie(pair)
 
 
 @blp.route("/refresh")

@@ -1,5 +1,7 @@
 """What authentication reads and writes over HTTP: registration, credentials, token pairs."""
 
+from typing import Any
+
 import marshmallow as ma
 
 from app.web.fields import DisplayName, Password, TrimmedEmail
@@ -24,6 +26,20 @@ class TokenPairSchema(ma.Schema):
     expires_in = ma.fields.Integer(
         required=True, metadata={"description": "Access token lifetime in seconds"}
     )
+    device_token = ma.fields.String(
+        metadata={
+            "description": "Login only (not refresh): proof this client has signed in to this account. "
+            "Present it at later logins (cookie `keel_device`, also set, or header `X-Device-Token`) "
+            "so failed attempts from this device draw on its own budget. A secret: store it like "
+            "the refresh token."
+        }
+    )
+
+    @ma.post_dump
+    def _only_with_a_device_token(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        if data.get("device_token") is None:
+            data.pop("device_token", None)
+        return data
 
 
 class PasswordResetRequestSchema(ma.Schema):

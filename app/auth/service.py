@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from uuid6 import uuid7
 
+from app.auth.device_tokens import DeviceTokens
 from app.auth.errors import (
     AccountDisabled,
     EmailUnverified,
@@ -23,10 +24,11 @@ from app.auth.errors import (
 )
 from app.auth.models import AuthSession
 from app.auth.repository import SessionRepository
-from app.domain.attempts import AttemptBudget
+from app.domain.attempts import AttemptBudget, DeviceAttemptBudget, LoginBudgets, TooManyAttempts
 from app.domain.audit import AuditTrail
 from app.domain.clients import Client
 from app.domain.clock import utcnow
+from app.domain.emails import normalize_email
 from app.domain.passwords import PasswordHasher
 from app.domain.principal import Principal
 from app.domain.unit_of_work import UnitOfWork
@@ -41,6 +43,9 @@ class TokenPair:
     # Seconds until the refresh token (and its session's current window) lapses: the cookie's Max-Age.
     refresh_expires_in: int
     token_type: str = "Bearer"  # noqa: S105 - a scheme name, not a secret
+    # Only when a sign-in completes (never on refresh): the client's proof it is a known device.
+    device_token: str | None = None
+    device_expires_in: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,25 +108,37 @@ class AuthService:
         session_lifetime: timedelta,
         reuse_grace: timedelta = timedelta(0),
         require_verified_email: bool = False,
+        device_attempts: DeviceAttemptBudget | None = None,
+        devices: DeviceTokens | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._require_verified_email = require_verified_email
         self._uow = uow
         self._hasher = hasher
-        self._attempts = attempts
+        self._budgets = LoginBudgets(attempts, device_attempts)
+        self._devices = devices
         self._issuer = issuer
         self._refresh_ttl = refresh_ttl
         self._session_lifetime = session_lifetime
         self._reuse_grace = reuse_grace
         self._clock = clock
 
-    def login(self, *, email: str, password: str, client: Client) -> TokenPair:
+    def login(
+        self, *, email: str, password: str, client: Client, device_tokens: Sequence[str | None] = ()
+    ) -> TokenPair:
         """Check the credentials and open a new session (a new refresh token family).
 
-        The account's attempt is spent before anything is looked up, so a guess costs the same
-        whether or not the account exists, and is given back only for the right password.
+        The attempt is spent before anything is looked up, so a guess costs the same whether or not
+        the account exists, and is given back only for the right password. It is the device's own
+        attempt when one of `device_tokens` is valid for this account, else the account's shared one.
         """
-        self._attempts.spend(email)
+        account = normalize_email(email)
+        device = self._devices.recognise(account, device_tokens) if self._devices is not None else None
+        try:
+            self._budgets.spend(account, device)
+        except TooManyAttempts:
+            self._record_refused_check(account)
+            raise
         subject: uuid.UUID | None = None
         try:
             with self._uow as uow:
@@ -132,7 +149,7 @@ class AuthService:
                 subject = user.id
                 if not self._hasher.verify(user.password_hash, password):
                     raise InvalidCredentials()
-                self._attempts.refund(email)
+                self._budgets.refund(account, device)
                 if not user.is_active:
                     raise AccountDisabled()
                 if self._require_verified_email and not user.email_verified:
@@ -162,9 +179,29 @@ class AuthService:
                 uow.audit.record("login_failed", actor_id=None, subject_id=subject, now=self._clock())
                 uow.commit()
             raise
-        return self._issuer.issue(
+        pair = self._issuer.issue(
             user_id=user.id, session_id=session.id, refresh_jti=jti, refresh_ttl=session.expires_at - now
         )
+        return self._signed_in(account, pair)
+
+    def _signed_in(self, account: str, pair: TokenPair) -> TokenPair:
+        """The tokens of a completed sign-in, with a new device token for the client.
+
+        Every step that completes a sign-in ends here: the password step today, and a second-factor
+        step (whose own failures would draw on the same device budget) when one exists.
+        """
+        if self._devices is None:
+            return pair
+        device = self._devices.issue(account)
+        return replace(pair, device_token=device.value, device_expires_in=device.expires_in)
+
+    def _record_refused_check(self, account: str) -> None:
+        """A password check the budget refused, recorded in a transaction of its own."""
+        with self._uow as uow:
+            user = uow.users.get_by_email(account)
+            subject = user.id if user is not None else None
+            uow.audit.record("password_check_refused", actor_id=None, subject_id=subject, now=self._clock())
+            uow.commit()
 
     def refresh(self, claims: RefreshClaims, client: Client) -> TokenPair:
         """Rotate the session's refresh token; a token already rotated revokes the whole family.
@@ -201,7 +238,10 @@ class AuthService:
                 raise TokenExpired()
             if self._is_concurrent_retry(session, presented, now, client):
                 # The same client refreshing twice at once (two tabs, a retry): the winner's new tokens
-                # stay valid and this request is simply refused.
+                # stay valid and this request is simply refused, and recorded: the grace trusts the
+                # address and User-Agent only, so every use of it stays visible in the audit trail.
+                uow.audit.record("refresh_grace_used", actor_id=None, subject_id=claims.user_id, now=now)
+                uow.commit()
                 raise TokenRevoked("This refresh token was just rotated; use the newest one.")
             # Signed by us for a live session, yet not its current token: a replay, treated as theft.
             uow.sessions.revoke(claims.session_id, reason="reuse_detected", now=now)

@@ -1,8 +1,11 @@
-"""The per-account budget of password guesses, shared by every place that checks a password.
+"""The budgets of password guesses: which one a password check draws on, and how it is spent.
 
-It is spent before the (slow) hash check, atomically, so no number of parallel requests gets more
-guesses through than the budget holds; a right password gives its attempt back, so only failures
-count against the account.
+A budget is spent before the (slow) hash check, atomically, so no number of parallel requests gets
+more guesses through than it holds; a right password gives its attempt back, so only failures
+count. A login from a device the account has signed in on before (it presents the account's device
+token) draws on that device's own budget; any other client draws on the account's shared budget,
+so a stranger spending the shared one never locks the owner out of a known device (OWASP's
+device-cookie scheme).
 """
 
 from __future__ import annotations
@@ -24,3 +27,50 @@ class AttemptBudget(Protocol):
     def refund(self, account: str) -> None:
         """Give back the attempt of a password that turned out right."""
         ...
+
+    def clear(self, account: str) -> None:
+        """Forget every attempt spent for `account` (its password was just reset)."""
+        ...
+
+
+class DeviceAttemptBudget(Protocol):
+    """One budget per known device of an account."""
+
+    def spend(self, account: str, device: str) -> None:
+        """Take one attempt for `device` of `account`, or raise TooManyAttempts."""
+        ...
+
+    def refund(self, account: str, device: str) -> None: ...
+
+    def clear(self, account: str) -> None:
+        """Forget the attempts of every device of `account`."""
+        ...
+
+
+class LoginBudgets:
+    """The rule of which budget a login's password check draws on.
+
+    `device` is the id of a device token that is valid for this very account, or None: an unknown
+    client, a forged or expired token, or another account's token all count as no device.
+    """
+
+    def __init__(self, shared: AttemptBudget, devices: DeviceAttemptBudget | None = None) -> None:
+        self._shared = shared
+        self._devices = devices
+
+    def spend(self, account: str, device: str | None) -> None:
+        if device is None or self._devices is None:
+            self._shared.spend(account)
+        else:
+            self._devices.spend(account, device)
+
+    def refund(self, account: str, device: str | None) -> None:
+        if device is None or self._devices is None:
+            self._shared.refund(account)
+        else:
+            self._devices.refund(account, device)
+
+    def clear(self, account: str) -> None:
+        self._shared.clear(account)
+        if self._devices is not None:
+            self._devices.clear(account)

@@ -20,6 +20,9 @@ _SENSITIVE_KEYS = frozenset(
         "token",
         "access_token",
         "refresh_token",
+        "device_token",
+        "keel_device",
+        "x-device-token",
         "authorization",
         "cookie",
         "set-cookie",
@@ -28,6 +31,8 @@ _SENSITIVE_KEYS = frozenset(
     }
 )
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+# A device token (app.auth.device_tokens): its shape, wherever it is quoted.
+_DEVICE_TOKEN = re.compile(r"\bd1\.[0-9a-f]{32}\.[0-9]+\.[A-Za-z0-9_-]{43}")
 _BEARER = re.compile(r"(?i)(bearer\s+)[^\s\"',]+")
 _REDACTED = "[redacted]"
 _RESERVED = frozenset(vars(logging.makeLogRecord({})))
@@ -62,7 +67,7 @@ class RedactingFilter(logging.Filter):
 
 
 def redact(text: str) -> str:
-    return _BEARER.sub(rf"\g<1>{_REDACTED}", _JWT.sub(_REDACTED, text))
+    return _BEARER.sub(rf"\g<1>{_REDACTED}", _DEVICE_TOKEN.sub(_REDACTED, _JWT.sub(_REDACTED, text)))
 
 
 class _TextFormatter(logging.Formatter):

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 from uuid6 import uuid7
 
-from app.domain.attempts import AttemptBudget
+from app.domain.attempts import AttemptBudget, TooManyAttempts
 from app.domain.audit import AuditTrail
 from app.domain.clock import utcnow
 from app.domain.emails import mask_email, normalize_email
@@ -180,6 +180,25 @@ class UserService:
         changes: UserChanges,
         *,
         expected_version: ExpectedVersion | None = None,
+    ) -> User:
+        try:
+            return self._update(actor, user_id, changes, expected_version=expected_version)
+        except (InvalidCurrentPassword, TooManyAttempts) as refused:
+            # The change's transaction is gone; the refused check is recorded in one of its own.
+            wrong = isinstance(refused, InvalidCurrentPassword)
+            event = "current_password_wrong" if wrong else "password_check_refused"
+            with self._uow as uow:
+                uow.audit.record(event, actor_id=actor.user_id, subject_id=user_id, now=self._clock())
+                uow.commit()
+            raise
+
+    def _update(
+        self,
+        actor: Principal,
+        user_id: uuid.UUID,
+        changes: UserChanges,
+        *,
+        expected_version: ExpectedVersion | None,
     ) -> User:
         policy.ensure_self_or_admin(actor, user_id)
         policy.ensure_may_change(actor, changes.fields)

@@ -1,8 +1,10 @@
-"""The per-account password budget on the rate-limit storage: shared through Redis, per process
-when Redis is down (it follows the limiter's own fallback), keyed by a keyed hash of the address.
+"""The password budgets on the rate-limit storage: shared through Redis, per process when Redis is
+down or too slow to answer (it follows the limiter's own fallback), keyed by keyed hashes only.
 
 A fixed window counted with one atomic INCR: the attempt is taken before the password check, so
 parallel requests cannot all pass a test that only one of them should, and given back on success.
+A storage failure of any kind (refused connection, timeout) is never the caller's error: the
+attempt is counted in this process instead, as the limiter does for its own limits.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import hmac
 import logging
 import math
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 from flask_limiter import Limiter
 from limits import parse
@@ -23,52 +27,113 @@ from app.domain.emails import normalize_email
 
 log = logging.getLogger("keel.rate_limits")
 
+T = TypeVar("T")
+
 _SCOPE = "password-attempts"
+_DEVICE_SCOPE = "device-attempts"
 
 
-class LimiterAttemptBudget:
-    def __init__(
-        self, limiter: Limiter, *, limit: str, secret: bytes, enabled: bool, purpose: str = "attempt budget"
-    ) -> None:
+class _FixedWindowBudget:
+    def __init__(self, limiter: Limiter, *, limit: str, secret: bytes, enabled: bool, purpose: str) -> None:
         self._limiter = limiter
         self._item = parse(limit)
         # Domain separation: the signing key never hashes addresses directly, and two budgets
-        # (login guesses, reset mails) never count in each other's keys.
+        # (login guesses, reset mails, devices) never count in each other's keys.
         self._key = hmac.new(secret, f"keel {purpose}".encode(), hashlib.sha256).digest()
         self._enabled = enabled
         self._local = MemoryStorage()
 
-    def spend(self, account: str) -> None:
-        if not self._enabled:
-            return
-        key = self._account_key(account)
-        strategy = FixedWindowRateLimiter(self._storage())
+    def _on_storage(self, action: Callable[[Storage], T]) -> T:
+        """`action` on the limiter's storage, or on this process's counters when that storage fails."""
+        storage = self._storage()
         try:
-            allowed = strategy.hit(self._item, key)
-        except self._storage().base_exceptions:
+            return action(storage)
+        except storage.base_exceptions:
             # The limiter has not noticed the outage yet (it checks before the view); count here.
             log.warning("attempt budget storage unreachable: counting in this process")
-            strategy = FixedWindowRateLimiter(self._local)
-            allowed = strategy.hit(self._item, key)
-        if not allowed:
-            reset_at = strategy.get_window_stats(self._item, key).reset_time
-            raise TooManyAttempts(retry_after_seconds=math.ceil(reset_at - time.time()))
+            return action(self._local)
 
-    def refund(self, account: str) -> None:
-        if not self._enabled:
-            return
-        storage = self._storage()
-        key = self._item.key_for(self._account_key(account))
-        try:
-            storage.incr(key, self._item.get_expiry(), amount=-1)
-        except storage.base_exceptions:
-            self._local.incr(key, self._item.get_expiry(), amount=-1)
+    def _hit(self, storage: Storage, identifier: str) -> None:
+        strategy = FixedWindowRateLimiter(storage)
+        if not strategy.hit(self._item, identifier):
+            reset_at = strategy.get_window_stats(self._item, identifier).reset_time
+            raise TooManyAttempts(retry_after_seconds=max(1, math.ceil(reset_at - time.time())))
+
+    def _give_back(self, storage: Storage, identifier: str) -> None:
+        storage.incr(self._item.key_for(identifier), self._item.get_expiry(), amount=-1)
+
+    def _forget(self, identifier: str) -> None:
+        key = self._item.key_for(identifier)
+        self._on_storage(lambda storage: storage.clear(key))
+        self._local.clear(key)
 
     def _storage(self) -> Storage:
         """The limiter's current storage: Redis, or its in-memory fallback while Redis is down."""
         storage: Storage = self._limiter.limiter.storage
         return storage
 
+    def _digest(self, *parts: str) -> str:
+        return hmac.new(self._key, "\x00".join(parts).encode(), hashlib.sha256).hexdigest()[:32]
+
+
+class LimiterAttemptBudget(_FixedWindowBudget):
+    """One budget per account, whoever spends it."""
+
+    def __init__(
+        self, limiter: Limiter, *, limit: str, secret: bytes, enabled: bool, purpose: str = "attempt budget"
+    ) -> None:
+        super().__init__(limiter, limit=limit, secret=secret, enabled=enabled, purpose=purpose)
+
+    def spend(self, account: str) -> None:
+        if self._enabled:
+            identifier = self._account_key(account)
+            self._on_storage(lambda storage: self._hit(storage, identifier))
+
+    def refund(self, account: str) -> None:
+        if self._enabled:
+            identifier = self._account_key(account)
+            self._on_storage(lambda storage: self._give_back(storage, identifier))
+
+    def clear(self, account: str) -> None:
+        if self._enabled:
+            self._forget(self._account_key(account))
+
     def _account_key(self, account: str) -> str:
-        digest = hmac.new(self._key, normalize_email(account).encode(), hashlib.sha256).hexdigest()
-        return f"{_SCOPE}:{digest[:32]}"
+        return f"{_SCOPE}:{self._digest(normalize_email(account))}"
+
+
+class LimiterDeviceBudget(_FixedWindowBudget):
+    """One budget per known device of an account.
+
+    Devices cannot be listed, so clearing an account's device budgets moves it to a new generation:
+    every device key names the account's generation, and the old keys are never read again. A
+    generation outlives every counter of the one before it (it lasts a window from its last bump),
+    so when it lapses back to zero no counter of generation zero is still alive.
+    """
+
+    def __init__(self, limiter: Limiter, *, limit: str, secret: bytes, enabled: bool) -> None:
+        super().__init__(limiter, limit=limit, secret=secret, enabled=enabled, purpose="device attempts")
+
+    def spend(self, account: str, device: str) -> None:
+        if self._enabled:
+            self._on_storage(lambda storage: self._hit(storage, self._device_key(storage, account, device)))
+
+    def refund(self, account: str, device: str) -> None:
+        if self._enabled:
+            self._on_storage(
+                lambda storage: self._give_back(storage, self._device_key(storage, account, device))
+            )
+
+    def clear(self, account: str) -> None:
+        if self._enabled:
+            generation = self._generation_key(account)
+            expiry = self._item.get_expiry()
+            self._on_storage(lambda storage: storage.incr(generation, expiry))
+            self._local.incr(generation, expiry)
+
+    def _device_key(self, storage: Storage, account: str, device: str) -> str:
+        generation = storage.get(self._generation_key(account))
+        return f"{_DEVICE_SCOPE}:{self._digest(normalize_email(account), str(generation), device)}"
+
+    def _generation_key(self, account: str) -> str:
+        return f"{_DEVICE_SCOPE}-generation:{self._digest(normalize_email(account))}"

@@ -105,7 +105,9 @@ def test_a_change_that_does_not_happen_records_nothing(
         headers=user_tokens.headers,
     )
     assert wrong.status_code == 403
-    assert of_user(client, admin_tokens, user) == before
+    # No change is recorded; only the refused password check is (an attempt, not a change).
+    uid = str(user.id)
+    assert of_user(client, admin_tokens, user) == [*before, ("current_password_wrong", uid, uid)]
 
 
 def test_no_secret_and_no_address_is_in_an_event(
@@ -267,3 +269,47 @@ def test_each_event_is_also_a_log_line_with_ids_only(
     text = production_log.text
     for secret in (user.email, user.password, tokens.access_token, tokens.refresh_token):
         assert secret not in text
+
+
+def test_every_use_of_the_refresh_grace_is_recorded(
+    client: FlaskClient, user: Account, admin_tokens: Tokens
+) -> None:
+    same_client = {"REMOTE_ADDR": "198.51.100.7", "HTTP_USER_AGENT": "Tab/1.0"}
+    tokens = login(client, user)
+    refresh = "/api/v1/auth/refresh"
+    assert (
+        client.post(refresh, headers=bearer(tokens.refresh_token), environ_base=same_client).status_code
+        == 200
+    )
+    for _ in range(2):
+        retry = client.post(refresh, headers=bearer(tokens.refresh_token), environ_base=same_client)
+        assert_problem(retry, 401, "token_revoked")
+    uid = str(user.id)
+    assert of_user(client, admin_tokens, user).count(("refresh_grace_used", None, uid)) == 2
+
+
+def test_every_wrong_current_password_is_recorded(
+    client: FlaskClient, user: Account, admin_tokens: Tokens
+) -> None:
+    tokens = login(client, user)
+    for _ in range(2):
+        response = client.patch(
+            user_url(user.id),
+            json={"password": NEW_PASSWORD, "current_password": "Not-The-Password-99"},
+            headers=tokens.headers,
+        )
+        assert_problem(response, 403, "invalid_current_password")
+    uid = str(user.id)
+    assert of_user(client, admin_tokens, user).count(("current_password_wrong", uid, uid)) == 2
+
+
+def test_every_password_reset_request_is_recorded_known_address_or_not(
+    client: FlaskClient, user: Account, admin_tokens: Tokens
+) -> None:
+    before = len(events(client, admin_tokens, event="password_reset_requested"))
+    for email in (user.email, unique_email()):
+        assert client.post("/api/v1/auth/password-reset", json={"email": email}).status_code == 202
+    recorded = events(client, admin_tokens, event="password_reset_requested")
+    assert len(recorded) == before + 2
+    # Nothing in the event says whether the address has an account.
+    assert {(row["actor_id"], row["subject_id"]) for row in recorded[:2]} == {(None, None)}

@@ -1,19 +1,48 @@
-"""The per-account password budget holds under real concurrent requests, in memory and on Redis: however
-many guesses arrive at once, no more than the budget reach a password check."""
+"""The password budgets hold under real concurrent requests, in memory and on Redis: however many guesses
+arrive at once, no more than the budget reach a password check. Each test counts the checks that ran
+(the app's real argon2 hasher, wrapped to count its verifications), not only the answers."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from flask import Flask
 
+from app.composition import container, install
+from app.domain.passwords import PasswordHasher
 from tests.support.accounts import Account, create_account, login
 from tests.support.concurrency import Server, run_together, serve
 
 BUDGET = 10
+DEVICE_BUDGET = 4
 CONTENDERS = 24
+
+
+class CountingHasher:
+    """The app's own hasher, counting the password checks that really ran; it decides nothing."""
+
+    def __init__(self, real: PasswordHasher) -> None:
+        self._real = real
+        self._lock = threading.Lock()
+        self.verifications = 0
+
+    def hash(self, password: str) -> str:
+        return self._real.hash(password)
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        with self._lock:
+            self.verifications += 1
+        return self._real.verify(password_hash, password)
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        return self._real.needs_rehash(password_hash)
+
+    def burn(self, password: str) -> None:
+        self._real.burn(password)
 
 
 @pytest.fixture
@@ -21,6 +50,7 @@ def app_overrides(limiter_storage: dict[str, str]) -> dict[str, Any]:
     return {
         **limiter_storage,
         "RATELIMIT_LOGIN_EMAIL": f"{BUDGET} per 15 minutes",
+        "RATELIMIT_LOGIN_DEVICE": f"{DEVICE_BUDGET} per 15 minutes",
         "RATELIMIT_LOGIN_IP": "1000 per minute",
         "RATELIMIT_DEFAULT": "1000 per minute",
         "DB_POOL_SIZE": str(CONTENDERS + 4),
@@ -28,12 +58,27 @@ def app_overrides(limiter_storage: dict[str, str]) -> dict[str, Any]:
 
 
 @pytest.fixture
-def server(committed_app: Flask) -> Iterator[Server]:
+def hasher(committed_app: Flask) -> CountingHasher:
+    with committed_app.app_context():
+        built = container()
+        counting = CountingHasher(built.hasher)
+        install(committed_app, replace(built, hasher=counting))
+    return counting
+
+
+@pytest.fixture
+def server(committed_app: Flask, hasher: CountingHasher) -> Iterator[Server]:
     with serve(committed_app) as running:
         yield running
 
 
-def test_parallel_wrong_passwords_for_one_account_get_no_more_than_the_budget(server: Server) -> None:
+def checks_during(hasher: CountingHasher, before: int) -> int:
+    return hasher.verifications - before
+
+
+def test_parallel_wrong_passwords_for_one_account_get_no_more_than_the_budget(
+    server: Server, hasher: CountingHasher
+) -> None:
     account = create_account(server.app)
     replies = run_together(
         CONTENDERS,
@@ -41,15 +86,58 @@ def test_parallel_wrong_passwords_for_one_account_get_no_more_than_the_budget(se
             "POST", "/api/v1/auth/login", body={"email": account.email, "password": f"wrong-guess-{n}"}
         ),
     )
+    assert hasher.verifications == BUDGET
     statuses = sorted(reply.status for reply in replies)
     assert statuses == [401] * BUDGET + [429] * (CONTENDERS - BUDGET)
     assert {reply.code for reply in replies if reply.status == 429} == {"rate_limited"}
     assert all(int(reply.headers["Retry-After"]) >= 1 for reply in replies if reply.status == 429)
 
 
-def test_parallel_wrong_current_passwords_get_no_more_than_the_budget(server: Server) -> None:
+def test_parallel_wrong_passwords_from_one_device_get_no_more_than_its_budget(
+    server: Server, hasher: CountingHasher
+) -> None:
+    account = create_account(server.app)
+    device_token = server.login(account)["device_token"]
+    before = hasher.verifications
+    replies = run_together(
+        CONTENDERS,
+        lambda n: server.request(
+            "POST",
+            "/api/v1/auth/login",
+            body={"email": account.email, "password": f"wrong-guess-{n}"},
+            headers={"X-Device-Token": device_token},
+        ),
+    )
+    assert checks_during(hasher, before) == DEVICE_BUDGET
+    statuses = sorted(reply.status for reply in replies)
+    assert statuses == [401] * DEVICE_BUDGET + [429] * (CONTENDERS - DEVICE_BUDGET)
+    # The device spent its own budget, not the account's shared one.
+    assert server.login(account)["access_token"]
+
+
+def test_a_flood_on_the_shared_budget_and_on_a_device_each_get_no_more_than_their_own(
+    server: Server, hasher: CountingHasher
+) -> None:
+    account = create_account(server.app)
+    device_token = server.login(account)["device_token"]
+    before = hasher.verifications
+
+    def guess(n: int) -> int:
+        headers = {"X-Device-Token": device_token} if n % 2 else {}
+        body = {"email": account.email, "password": f"wrong-guess-{n}"}
+        return server.request("POST", "/api/v1/auth/login", body=body, headers=headers).status
+
+    statuses = run_together(CONTENDERS, guess)
+    assert checks_during(hasher, before) == BUDGET + DEVICE_BUDGET
+    assert statuses.count(401) == BUDGET + DEVICE_BUDGET
+
+
+def test_parallel_wrong_current_passwords_get_no_more_than_the_budget(
+    server: Server, hasher: CountingHasher
+) -> None:
     account = create_account(server.app)
     tokens = login(server.app.test_client(), account)
+    before = hasher.verifications
     replies = run_together(
         CONTENDERS,
         lambda n: server.request(
@@ -59,13 +147,15 @@ def test_parallel_wrong_current_passwords_get_no_more_than_the_budget(server: Se
             headers=tokens.headers,
         ),
     )
+    assert checks_during(hasher, before) == BUDGET
     statuses = sorted(reply.status for reply in replies)
     assert statuses == [403] * BUDGET + [429] * (CONTENDERS - BUDGET)
 
 
-def test_login_and_current_password_draw_on_one_budget(server: Server) -> None:
+def test_login_and_current_password_draw_on_one_budget(server: Server, hasher: CountingHasher) -> None:
     account: Account = create_account(server.app)
     tokens = login(server.app.test_client(), account)
+    before = hasher.verifications
     half = BUDGET // 2
     for n in range(half):
         wrong = server.request(
@@ -84,3 +174,4 @@ def test_login_and_current_password_draw_on_one_budget(server: Server) -> None:
         "POST", "/api/v1/auth/login", body={"email": account.email, "password": account.password}
     )
     assert (right.status, right.code) == (429, "rate_limited")
+    assert checks_during(hasher, before) == BUDGET

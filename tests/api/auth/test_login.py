@@ -49,7 +49,7 @@ def test_login_returns_200_with_a_bearer_token_pair(client: FlaskClient, user: A
     response = post_login(client, user.email, user.password)
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
-    assert set(body) == {"access_token", "refresh_token", "token_type", "expires_in"}
+    assert set(body) == {"access_token", "refresh_token", "token_type", "expires_in", "device_token"}
     assert body["token_type"] == "Bearer"
     assert body["expires_in"] == 900
     assert body["access_token"] != body["refresh_token"]
@@ -91,6 +91,20 @@ def test_login_sets_the_refresh_cookie_httponly_strict_and_scoped_to_auth(
     # APP_ENV=test is "outside development": the cookie travels over HTTPS only.
     assert "secure" in attributes
     assert int(attributes["max-age"]) == 30 * 24 * 3600
+
+
+def test_login_sets_the_device_cookie_httponly_strict_scoped_to_auth_for_a_year(
+    client: FlaskClient, user: Account
+) -> None:
+    response = post_login(client, user.email, user.password)
+    line = set_cookie_line(response, "keel_device")
+    assert line.split(";")[0] == f"keel_device={response.get_json()['device_token']}"
+    attributes = cookie_attributes(line)
+    assert "httponly" in attributes
+    assert attributes["samesite"] == "Strict"
+    assert attributes["path"] == AUTH_COOKIE_PATH
+    assert "secure" in attributes
+    assert int(attributes["max-age"]) == 365 * 24 * 3600
 
 
 def test_login_sets_a_csrf_cookie_the_front_end_can_read(client: FlaskClient, user: Account) -> None:

@@ -14,12 +14,17 @@ from app.domain.attempts import AttemptBudget, TooManyAttempts
 from tests.fakes import FakeAttemptBudget
 
 LIMIT = 3
+DEVICE_LIMIT = 2
 EMAIL = "Erin.Budget@Example.com"
 
 
 @pytest.fixture
 def app_overrides(limiter_storage: dict[str, str]) -> dict[str, Any]:
-    return {**limiter_storage, "RATELIMIT_LOGIN_EMAIL": f"{LIMIT} per minute"}
+    return {
+        **limiter_storage,
+        "RATELIMIT_LOGIN_EMAIL": f"{LIMIT} per minute",
+        "RATELIMIT_LOGIN_DEVICE": f"{DEVICE_LIMIT} per minute",
+    }
 
 
 @pytest.fixture(params=["limiter", "fake"])
@@ -76,3 +81,28 @@ def test_no_address_reaches_the_storage_keys(app: Flask, limiter_storage: dict[s
         keys = list(storage.storage)  # type: ignore[attr-defined]
     assert any("password-attempts" in key for key in keys)
     assert not any("erin" in key.lower() or "example" in key.lower() for key in keys)
+
+
+def test_clear_forgets_every_attempt_of_the_account_only(budget: AttemptBudget) -> None:
+    spend_all(budget)
+    spend_all(budget, "someone.else@example.com")
+    budget.clear(EMAIL.upper())
+    spend_all(budget)
+    with pytest.raises(TooManyAttempts):
+        budget.spend("someone.else@example.com")
+
+
+def test_a_device_budget_is_per_device_and_cleared_per_account(app: Flask) -> None:
+    with app.app_context():
+        devices = container().device_attempts
+        for _ in range(DEVICE_LIMIT):
+            devices.spend(EMAIL, "device-a")
+        with pytest.raises(TooManyAttempts):
+            devices.spend(EMAIL, "device-a")
+        devices.spend(EMAIL, "device-b")
+        devices.spend("someone.else@example.com", "device-a")
+        devices.clear(EMAIL)
+        for _ in range(DEVICE_LIMIT):
+            devices.spend(EMAIL, "device-a")
+        with pytest.raises(TooManyAttempts):
+            devices.spend(EMAIL, "device-a")

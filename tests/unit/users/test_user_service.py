@@ -326,7 +326,9 @@ def test_update_rejects_wrong_current_password_for_own_credentials(
             principal_of(member), member.id, UserChanges(values=values, current_password="not-it-at-all")
         )
     assert (member.email, member.password_hash) == before
-    assert uow.commits == 0
+    # Nothing changed; the one commit is the refused check's own audit record.
+    assert uow.commits == 1
+    assert [(e.event, e.subject_id) for e in uow.audit.events] == [("current_password_wrong", member.id)]
 
 
 def test_update_changes_own_email_with_current_password(service: UserService, member: User) -> None:
@@ -728,4 +730,5 @@ def test_current_password_past_the_budget_is_refused_unchecked(
             UserChanges(values={"password": NEW_PASSWORD}, current_password=DEFAULT_PASSWORD),
         )
     assert len(hasher.verified) == checked
-    assert uow.commits == 0
+    assert uow.commits == 1
+    assert [(e.event, e.subject_id) for e in uow.audit.events] == [("password_check_refused", member.id)]
