@@ -8,6 +8,7 @@ import zlib
 from datetime import timedelta
 
 import pytest
+from itsdangerous import URLSafeSerializer
 
 from app.domain.errors import InvalidInput
 from app.users.errors import InvalidVerificationToken
@@ -188,3 +189,17 @@ def test_a_refused_password_change_records_no_notice(service: UserService, uow: 
             actor, user.id, UserChanges(values={"password": "password123"}, current_password=PASSWORD)
         )  # type: ignore[attr-defined]
     assert [m.payload["template"] for m in uow.outbox.messages] == ["verify_email"]
+
+
+def test_a_link_mailed_before_addresses_were_digested_still_verifies_until_it_expires(
+    service: UserService, clock: FakeClock
+) -> None:
+    user = register(service)
+    serializer = URLSafeSerializer("unit-test-secret-of-at-least-32-bytes!", salt="keel.verify-email")
+    issued = int(clock().timestamp())
+    old_form = serializer.dumps({"u": str(user.id), "e": "ann@example.com", "t": issued})  # type: ignore[attr-defined]
+    other = serializer.dumps({"u": str(user.id), "e": "eve@example.com", "t": issued})  # type: ignore[attr-defined]
+    with pytest.raises(InvalidVerificationToken):
+        service.verify_email(other)
+    service.verify_email(old_form)
+    assert user.email_verified is True  # type: ignore[attr-defined]
