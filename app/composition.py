@@ -46,6 +46,7 @@ from app.mail.delivery import mail_handler
 from app.mail.log_sender import LogSender
 from app.mail.messages import SEND_MAIL, MailSender
 from app.mail.smtp import SmtpEndpoint, SmtpSender
+from app.observability import metrics
 from app.observability.context import current_request_id
 from app.outbox.repository import SqlOutboxRepository
 from app.outbox.service import OutboxProcessor
@@ -111,6 +112,7 @@ class Container:
     device_attempts: DeviceAttemptBudget
     readiness_checks: Mapping[str, ReadinessCheck]
     reset_requests: AttemptBudget
+    mail_per_recipient: AttemptBudget
     mail_sender: MailSender
     jobs: JobQueue
     idempotency_store: IdempotencyStore
@@ -144,7 +146,9 @@ class Container:
             unit_of_work=self.job_unit_of_work,
             handlers={
                 RESET_REQUESTED: self.password_reset_service().issue,
-                SEND_MAIL: mail_handler(self.mail_sender),
+                SEND_MAIL: mail_handler(
+                    self.mail_sender, budget=self.mail_per_recipient, on_drop=metrics.mail_dropped
+                ),
             },
             max_attempts=self.settings.mail_max_attempts,
             backoff=lambda attempts: timedelta(
@@ -271,6 +275,13 @@ def build_container(settings: Settings, *, app: Flask, limiter: Limiter, engine:
             secret=settings.jwt_secret_key.encode(),
             enabled=settings.ratelimit_enabled,
             purpose="password reset requests",
+        ),
+        mail_per_recipient=LimiterAttemptBudget(
+            limiter,
+            limit=f"{settings.mail_per_recipient_per_hour} per hour",
+            secret=settings.jwt_secret_key.encode(),
+            enabled=settings.ratelimit_enabled,
+            purpose="mail per recipient",
         ),
         mail_sender=_mail_sender(settings),
         jobs=JobQueue(

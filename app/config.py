@@ -113,6 +113,7 @@ class Settings:
     frontend_url: str
     mail_max_attempts: int
     mail_retry_base_seconds: float
+    mail_per_recipient_per_hour: int
     outbox_sweep_interval_seconds: float
     outbox_sweep_grace_seconds: float
     password_reset_ttl_seconds: int
@@ -231,6 +232,7 @@ def load_settings(overrides: Mapping[str, Any] | None = None, *, instance_path: 
         "mail_retry_base_seconds": env.float(
             "MAIL_RETRY_BASE_SECONDS", 15.0, validate=Range(min=0, min_inclusive=False)
         ),
+        "mail_per_recipient_per_hour": env.int("MAIL_PER_RECIPIENT_PER_HOUR", 5, validate=_POSITIVE),
         "outbox_sweep_interval_seconds": env.float(
             "OUTBOX_SWEEP_INTERVAL_SECONDS", 30.0, validate=Range(min=0, min_inclusive=False)
         ),

@@ -448,6 +448,17 @@ class FakeOutbox:
         return uuid.uuid4()
 
 
+class FakeResetLinks:
+    """The reset-link port of the users domain: records whose links were voided."""
+
+    def __init__(self) -> None:
+        self.voided: list[uuid.UUID] = []
+
+    def use_all_for_user(self, user_id: uuid.UUID, *, now: datetime) -> int:
+        self.voided.append(user_id)
+        return 0
+
+
 class FakeUnitOfWork:
     """The fake repositories in one transaction: leaving the block without a commit puts every row
     back as it was on entry, as the SQL unit of work's rollback does. Counts commits and rollbacks."""
@@ -457,7 +468,9 @@ class FakeUnitOfWork:
         self.sessions = sessions
         self.outbox = FakeOutbox()
         self.audit = FakeAuditTrail()
+        self.reset_tokens = FakeResetLinks()
         self._outbox_mark = 0
+        self._voided_mark = 0
         self._audit_mark = 0
         self.commits = 0
         self.rollbacks = 0
@@ -486,6 +499,7 @@ class FakeUnitOfWork:
     def _take_snapshot(self) -> _Snapshot:
         self._outbox_mark = len(self.outbox.messages)
         self._audit_mark = len(self.audit.events)
+        self._voided_mark = len(self.reset_tokens.voided)
         users = {u.id: (u, {**FakeUserRepository._values(u), "version": u.version}) for u in self.users.all()}
         sessions = {
             s.id: {name: getattr(s, name) for name in _SESSION_COLUMNS} for s in self.sessions._rows.values()
@@ -495,6 +509,7 @@ class FakeUnitOfWork:
     def _restore(self) -> None:
         del self.outbox.messages[self._outbox_mark :]
         del self.audit.events[self._audit_mark :]
+        del self.reset_tokens.voided[self._voided_mark :]
         users, sessions = self._snapshot
         self.users.restore(users)
         for session_id in [key for key in self.sessions._rows if key not in sessions]:

@@ -26,6 +26,7 @@ from app.domain.outbox import Outbox
 from app.domain.passwords import PasswordHasher
 from app.domain.unit_of_work import UnitOfWork
 from app.mail.messages import SEND_MAIL
+from app.mail.notices import PASSWORD_RESET, addressee, security_notice
 from app.users.repository import UserRepository
 from app.users.service import ensure_strong_password
 
@@ -104,7 +105,7 @@ class PasswordResetService:
             )
         )
         context = {
-            "name": user.name,
+            "name": addressee(user.name, verified=user.email_verified),
             "link": self._link(token),
             "valid_minutes": int(self._ttl.total_seconds() // 60),
         }
@@ -137,6 +138,9 @@ class PasswordResetService:
                 user.id, except_session_id=None, reason="password_reset", now=now
             )
             uow.audit.record("password_reset", actor_id=None, subject_id=user.id, now=now)
+            name = addressee(user.name, verified=user.email_verified)
+            notice = security_notice(PASSWORD_RESET, to=user.email, name=name, when=now)
+            uow.outbox.add(SEND_MAIL, notice, now=now)
             uow.commit()
         if self._login_attempts is not None:
             # The owner proved control of the address: whatever strangers spent is forgotten.

@@ -13,6 +13,8 @@ SUBJECTS = {
     "password_reset": "Reset your password",
     "verify_email": "Confirm your email address",
     "email_changed": "Your email address was changed",
+    "notice_password_changed": "Your password was changed",
+    "notice_password_reset": "Your password was reset",
 }
 
 _templates = Environment(

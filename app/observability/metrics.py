@@ -35,9 +35,19 @@ OUTBOX_PENDING = Gauge(
     multiprocess_mode="mostrecent",
 )
 
+MAIL_DROPPED = Counter(
+    "keel_mail_dropped_total",
+    "Mails not sent because their recipient's hourly mail budget was spent, by template",
+    ["template"],
+)
+
 
 def outbox_event(event: str, count: int = 1) -> None:
     OUTBOX_EVENTS.labels(event).inc(count)
+
+
+def mail_dropped(template: str) -> None:
+    MAIL_DROPPED.labels(template).inc()
 
 
 def register(app: Flask) -> None:

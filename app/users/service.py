@@ -22,6 +22,7 @@ from app.domain.principal import Principal
 from app.domain.unit_of_work import UnitOfWork
 from app.domain.versions import ExpectedVersion
 from app.mail.messages import SEND_MAIL, mail_job
+from app.mail.notices import PASSWORD_CHANGED, addressee, security_notice
 from app.users import policy
 from app.users.errors import InvalidCurrentPassword, InvalidVerificationToken, LastAdmin, UserNotFound
 from app.users.models import User
@@ -37,6 +38,12 @@ class SessionRevoker(Protocol):
     ) -> int: ...
 
 
+class ResetLinkRevoker(Protocol):
+    """What the users domain needs from password reset: void every link mailed to the account."""
+
+    def use_all_for_user(self, user_id: uuid.UUID, *, now: datetime) -> int: ...
+
+
 class UsersUnitOfWork(UnitOfWork, Protocol):
     """The repositories account rules read and write, in one transaction."""
 
@@ -45,6 +52,9 @@ class UsersUnitOfWork(UnitOfWork, Protocol):
 
     @property
     def sessions(self) -> SessionRevoker: ...
+
+    @property
+    def reset_tokens(self) -> ResetLinkRevoker: ...
 
     @property
     def outbox(self) -> Outbox: ...
@@ -218,13 +228,18 @@ class UserService:
             if "password" in changes.values:
                 ensure_strong_password(changes.values["password"])
             now = self._clock()
-            old_email = user.email
+            old_email, old_verified = user.email, user.email_verified
             events = audit_events_of(user, changes.values)
             self._apply(user, changes.values)
             user.updated_at = now
             uow.users.flush()
             if user.email_normalized != normalize_email(old_email):
-                self._announce_email_change(user, old_email, now)
+                self._announce_email_change(user, old_email, old_verified, now)
+            if "password" in changes.values:
+                notice = security_notice(
+                    PASSWORD_CHANGED, to=old_email, name=addressee(user.name, verified=old_verified), when=now
+                )
+                uow.outbox.add(SEND_MAIL, notice, now=now)
             for event in events:
                 uow.audit.record(event, actor_id=actor.user_id, subject_id=user.id, now=now)
             if "password" in changes.values or changes.values.get("is_active") is False:
@@ -277,9 +292,7 @@ class UserService:
         with self._uow as uow:
             uow.users.add(user)
             uow.audit.record("user_created", actor_id=actor_id, subject_id=user.id, now=now)
-            uow.outbox.add(
-                SEND_MAIL, self._verification.mail(user_id=user.id, name=user.name, email=user.email), now=now
-            )
+            uow.outbox.add(SEND_MAIL, self._verification.mail(user_id=user.id, email=user.email), now=now)
             uow.commit()
         return user
 
@@ -288,7 +301,7 @@ class UserService:
         claim = self._verification.tokens.read(token)
         with self._uow as uow:
             user = uow.users.get(claim.user_id)
-            if user is None or user.email_normalized != claim.email:
+            if user is None or not self._verification.tokens.proves(claim, user.email_normalized):
                 raise InvalidVerificationToken()
             if not user.email_verified:
                 now = self._clock()
@@ -306,18 +319,18 @@ class UserService:
                 return
             uow.outbox.add(
                 SEND_MAIL,
-                self._verification.mail(user_id=user.id, name=user.name, email=user.email),
+                self._verification.mail(user_id=user.id, email=user.email),
                 now=self._clock(),
             )
             uow.commit()
 
-    def _announce_email_change(self, user: User, old_email: str, now: datetime) -> None:
-        """The new address must prove itself; the old one hears of the change, in case it was not theirs."""
+    def _announce_email_change(self, user: User, old_email: str, old_verified: bool, now: datetime) -> None:
+        """The new address must prove itself; the old one hears of the change, in case it was not
+        theirs; and no reset link mailed to the old address works any more."""
         user.email_verified = False
-        self._uow.outbox.add(
-            SEND_MAIL, self._verification.mail(user_id=user.id, name=user.name, email=user.email), now=now
-        )
-        notice = {"name": user.name, "new_address": mask_email(user.email)}
+        self._uow.reset_tokens.use_all_for_user(user.id, now=now)
+        self._uow.outbox.add(SEND_MAIL, self._verification.mail(user_id=user.id, email=user.email), now=now)
+        notice = {"name": addressee(user.name, verified=old_verified), "new_address": mask_email(user.email)}
         self._uow.outbox.add(SEND_MAIL, mail_job("email_changed", to=old_email, context=notice), now=now)
 
     def _get(self, user_id: uuid.UUID) -> User:

@@ -2,44 +2,37 @@
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 import marshmallow as ma
 
+from app.domain.emails import MAX_LENGTH as MAX_EMAIL_LENGTH
+from app.domain.emails import InvalidEmail, canonical_email
+from app.domain.names import InvalidName, clean_name
 from app.domain.passwords import MAX_LENGTH, MIN_LENGTH
-
-# Joiners shape letters in Persian, Arabic and Indic scripts (and build emoji), so they may stand
-# between two visible characters; every other format character (category Cf: zero-width spaces,
-# word joiners, soft hyphens, bidirectional overrides) is invisible or disguises the text.
-_JOINERS = frozenset("\u200c\u200d")
-_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
 
 
 class TrimmedEmail(ma.fields.Email):
+    """An address as Keel accepts it (see app.domain.emails): trimmed, dot-atom only, the domain
+    in its IDNA ASCII form; a quoted local part or a domain literal is a validation error."""
+
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(validate=ma.validate.Length(max=254), **kwargs)
+        super().__init__(validate=ma.validate.Length(max=MAX_EMAIL_LENGTH), **kwargs)
 
     def _deserialize(
         self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any
     ) -> Any:
-        if isinstance(value, str):
-            value = value.strip()
-        return super()._deserialize(value, attr, data, **kwargs)
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return canonical_email(text)
+        except InvalidEmail as error:
+            raise ma.ValidationError(str(error)) from None
 
 
 class DisplayName(ma.fields.String):
-    """A person's name: trimmed, 1-100 characters, no control or invisible format characters."""
-
-    @staticmethod
-    def _is_hidden(text: str, index: int) -> bool:
-        char = text[index]
-        if char in _JOINERS:
-            inside = 0 < index < len(text) - 1
-            return not (inside and not text[index - 1].isspace() and not text[index + 1].isspace())
-        return unicodedata.category(char) in _REFUSED_CATEGORIES
+    """A person's name: NFC, trimmed, 1-100 characters, nothing invisible (see app.domain.names)."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(validate=ma.validate.Length(min=1, max=100), **kwargs)
@@ -47,10 +40,10 @@ class DisplayName(ma.fields.String):
     def _deserialize(
         self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any
     ) -> Any:
-        text = super()._deserialize(value, attr, data, **kwargs).strip()
-        if any(self._is_hidden(text, index) for index in range(len(text))):
-            raise ma.ValidationError("Must not contain control or invisible format characters.")
-        return text
+        try:
+            return clean_name(super()._deserialize(value, attr, data, **kwargs))
+        except InvalidName as error:
+            raise ma.ValidationError(str(error)) from None
 
 
 class Password(ma.fields.String):

@@ -1,3 +1,5 @@
+import unicodedata
+
 import marshmallow as ma
 import pytest
 
@@ -8,8 +10,8 @@ def test_trimmed_email_trims_whitespace() -> None:
     assert TrimmedEmail().deserialize("  ann@example.com \t\n") == "ann@example.com"
 
 
-def test_trimmed_email_keeps_case() -> None:
-    assert TrimmedEmail().deserialize("Ann@Example.COM") == "Ann@Example.COM"
+def test_trimmed_email_keeps_the_case_of_the_name_and_lowers_the_domain() -> None:
+    assert TrimmedEmail().deserialize("Ann@Example.COM") == "Ann@example.com"
 
 
 @pytest.mark.parametrize("value", ["not-an-email", "   ", "ann@", 42])
@@ -130,3 +132,95 @@ def test_display_name_keeps_joiners_between_visible_characters(name: str) -> Non
 def test_display_name_rejects_joiners_that_join_nothing(name: str) -> None:
     with pytest.raises(ma.ValidationError):
         DisplayName().deserialize(name)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ['"hank"@example.com', '"h\\ank"@example.com', "user@[10.0.0.5]", "user@[IPv6:::1]", "user@10.0.0.5"],
+)
+def test_trimmed_email_refuses_quoted_names_and_address_literals(value: str) -> None:
+    with pytest.raises(ma.ValidationError):
+        TrimmedEmail().deserialize(value)
+
+
+def test_trimmed_email_gives_the_domain_in_its_idna_ascii_form() -> None:
+    assert TrimmedEmail().deserialize("ann@\u00c4BC.example") == "ann@xn--bc-uia.example"
+    assert TrimmedEmail().deserialize("ann@xn--bc-uia.example") == "ann@xn--bc-uia.example"
+
+
+@pytest.mark.parametrize("value", ["ann@exa_mple.com", "ann@-example.com", "ann@example..com", "ann@example"])
+def test_trimmed_email_refuses_domains_that_do_not_normalise(value: str) -> None:
+    with pytest.raises(ma.ValidationError):
+        TrimmedEmail().deserialize(value)
+
+
+@pytest.mark.parametrize(
+    "ignorable",
+    ["\u115f", "\u3164", "\uffa0", "\u034f", "\u17b4", "\ufe00", "\U000e0100"],
+    ids=[
+        "hangul-choseong-filler",
+        "hangul-filler",
+        "halfwidth-hangul-filler",
+        "combining-grapheme-joiner",
+        "khmer-vowel-inherent",
+        "variation-selector-1",
+        "variation-selector-17",
+    ],
+)
+def test_display_name_rejects_default_ignorable_letters_and_marks(ignorable: str) -> None:
+    """Default_Ignorable code points that are letters or marks, which a category check lets through."""
+    with pytest.raises(ma.ValidationError):
+        DisplayName().deserialize(f"Ann{ignorable}Lee")
+
+
+def test_display_name_refuses_a_name_made_of_fillers_only() -> None:
+    with pytest.raises(ma.ValidationError):
+        DisplayName().deserialize("\u3164\u3164")
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029"], ids=["line-separator", "paragraph-separator"])
+def test_display_name_rejects_line_and_paragraph_separators(separator: str) -> None:
+    with pytest.raises(ma.ValidationError):
+        DisplayName().deserialize(f"Ann{separator}Lee")
+
+
+@pytest.mark.parametrize("name", ["!!!", "...", "\u2605\u2605", "- _ -", "\U0001f600"])
+def test_display_name_needs_a_letter_or_digit(name: str) -> None:
+    with pytest.raises(ma.ValidationError):
+        DisplayName().deserialize(name)
+
+
+@pytest.mark.parametrize("name", ["R2", "\u674e\u96f7", "Ann \U0001f600", "\u2764\ufe0f Ann"])
+def test_display_name_accepts_a_name_with_a_letter_or_digit(name: str) -> None:
+    assert DisplayName().deserialize(name) == name
+
+
+def test_display_name_rejects_zalgo_text() -> None:
+    zalgo = "Z\u0351\u036b\u0343\u036a\u0302\u036b\u033d\u0334\u0319a\u0315\u0316lgo"
+    with pytest.raises(ma.ValidationError):
+        DisplayName().deserialize(zalgo)
+    with pytest.raises(ma.ValidationError):
+        DisplayName().deserialize("Ann" + "\u0334" * 5)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Nguy\u1ec5n",
+        "\u05e9\u05b8\u05c1\u05dc\u05d5\u05b9\u05dd",
+        "\u0915\u094d\u0937\u093f",
+        "Ann" + "\u0301" * 4,
+    ],
+    ids=["vietnamese", "hebrew-niqqud", "devanagari-conjunct", "four-marks"],
+)
+def test_display_name_keeps_the_combining_marks_of_real_scripts(name: str) -> None:
+    assert DisplayName().deserialize(name) == unicodedata.normalize("NFC", name)
+
+
+def test_display_name_is_nfc_normalised() -> None:
+    assert DisplayName().deserialize("Zoe\u0308") == "Zo\u00eb"
+
+
+def test_display_name_keeps_joiners_in_skin_toned_emoji_sequences() -> None:
+    name = "Ann \U0001f469\U0001f3fd\u200d\U0001f4bb"
+    assert DisplayName().deserialize(name) == name
