@@ -49,6 +49,7 @@ WAIVABLE = (
     "CORS_ORIGINS",
     "JWT_ACCESS_TTL_SECONDS",
     "REFRESH_REUSE_GRACE_SECONDS",
+    "METRICS_BIND",
 )
 _LOOPBACK_HOSTS = ("localhost",)
 _POSITIVE = Range(min=1)
@@ -178,8 +179,12 @@ def load_settings(overrides: Mapping[str, Any] | None = None, *, instance_path: 
         "forwarded_allow_ips": _proxy_addresses(
             env.str("FORWARDED_ALLOW_IPS", "127.0.0.1,::1", validate=_proxy_address_list)
         ),
-        # Where gunicorn's master serves /metrics, apart from the app port; empty serves none.
-        "metrics_bind": env.str("METRICS_BIND", "127.0.0.1:9102", validate=_metrics_bind) or None,
+        # Where gunicorn's master serves /metrics, apart from the app port. Empty: the app port
+        # serves them itself (development's default; production refuses it unless waived).
+        "metrics_bind": env.str(
+            "METRICS_BIND", "" if app_env == "development" else "127.0.0.1:9102", validate=_metrics_bind
+        )
+        or None,
         "ratelimit_enabled": env.bool("RATELIMIT_ENABLED", True),
         "ratelimit_default": env.str("RATELIMIT_DEFAULT", "300 per minute", validate=_rate_limit),
         "ratelimit_register": env.str("RATELIMIT_REGISTER", "10 per minute", validate=_rate_limit),
@@ -303,7 +308,7 @@ def _metrics_bind(value: str) -> None:
         host_and_port(value)
     except ValueError:
         raise ValidationError(
-            "must be address:port (127.0.0.1:9102, 0.0.0.0:9102, [::]:9102), or empty for none"
+            "must be address:port (127.0.0.1:9102, 0.0.0.0:9102, [::]:9102), or empty for the app port"
         ) from None
 
 
@@ -455,6 +460,8 @@ def _weakened_protections(settings: Settings) -> list[tuple[str, str]]:
                 f"access tokens cannot be revoked one by one; at most {MAX_ACCESS_TTL_SECONDS} seconds",
             )
         )
+    if settings.metrics_bind is None:
+        found.append(("METRICS_BIND", "empty serves /metrics on the app port, which the ingress reaches"))
     if settings.refresh_reuse_grace_seconds > MAX_REFRESH_GRACE_SECONDS:
         found.append(
             (

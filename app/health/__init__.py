@@ -1,1 +1,1 @@
-"""Liveness and readiness endpoints."""
+"""Liveness, readiness and metrics endpoints."""

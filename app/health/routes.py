@@ -1,4 +1,4 @@
-"""Liveness and readiness, for load balancers and orchestrators (metrics have a port of their own)."""
+"""Liveness, readiness and (where metrics have no port of their own) metrics."""
 
 from __future__ import annotations
 
@@ -6,10 +6,12 @@ from typing import Any
 
 from flask import Response
 from flask.views import MethodView
+from werkzeug.exceptions import NotFound
 
 from app.composition import container
 from app.health import checks
 from app.health.schemas import HealthSchema, ReadinessSchema
+from app.observability import metrics
 from app.observability.shutdown import shutdown_started
 from app.web.blueprint import Blueprint
 from app.web.problems import problem
@@ -50,3 +52,19 @@ class Ready(MethodView):
                 extra={"checks": results},
             )
         return {"status": "ok", "checks": results}
+
+
+@blp.route("/metrics")
+class Metrics(MethodView):
+    @blp.doc(operationId="getMetrics")
+    @blp.response(200, content_type="text/plain", description="Prometheus text exposition format")
+    @blp.alt_response(
+        404,
+        description="`not_found`: metrics are served on a port of their own (`METRICS_BIND`), "
+        "never on the port the ingress reaches",
+    )
+    def get(self) -> Response:
+        """Expose request counts, latencies and pool figures for Prometheus (not for the public)."""
+        if container().settings.metrics_bind is not None:
+            raise NotFound()  # answered exactly as an unknown route is
+        return metrics.exposition()

@@ -2,13 +2,25 @@
 
 With PROMETHEUS_MULTIPROC_DIR set (gunicorn.conf.py does), every worker writes its samples to that
 directory and gunicorn's master merges them on METRICS_BIND (metrics_listener.py), so one scrape
-sees the whole instance. The app port serves no /metrics.
+sees the whole instance. Only with METRICS_BIND empty (development) does the app port answer
+/metrics itself.
 """
 
 from __future__ import annotations
 
+import os
+
 from flask import Flask, Response
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 from sqlalchemy import Engine, event
 
 from app.observability import request_timer
@@ -68,3 +80,12 @@ def track_pool(engine: Engine) -> None:
     """Count connections as they leave and return to this worker's pool; livesum adds the workers up."""
     event.listen(engine, "checkout", lambda *_: POOL_IN_USE.inc())
     event.listen(engine, "checkin", lambda *_: POOL_IN_USE.dec())
+
+
+def exposition() -> Response:
+    """Every sample of this instance: merged across workers when they write to a shared directory."""
+    registry = REGISTRY
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)

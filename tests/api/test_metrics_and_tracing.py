@@ -8,6 +8,7 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
@@ -51,6 +52,29 @@ def test_the_app_port_serves_no_metrics(client: FlaskClient) -> None:
     assert response.status_code == 404
     assert response.content_type == "application/problem+json"
     assert "keel_http_requests_total" not in response.get_data(as_text=True)
+    unknown = client.get("/no-such-route")
+    assert response.get_json() | {"instance": None, "request_id": None} == unknown.get_json() | {
+        "instance": None,
+        "request_id": None,
+    }
+
+
+class TestWithoutAMetricsPort:
+    """METRICS_BIND empty (development's default): `make run` has its metrics on its one port."""
+
+    @pytest.fixture
+    def app_overrides(self) -> dict[str, Any]:
+        return {"METRICS_BIND": ""}
+
+    def test_the_app_port_serves_metrics(self, client: FlaskClient) -> None:
+        client.get("/health")
+        response = client.get("/metrics")
+        assert response.status_code == 200
+        assert response.content_type.startswith("text/plain")
+        assert re.search(
+            r'keel_http_requests_total\{method="GET",route="/health",status="200"\} [1-9]',
+            response.get_data(as_text=True),
+        )
 
 
 def test_ready_fails_once_shutdown_has_begun(client: FlaskClient) -> None:

@@ -121,6 +121,7 @@ def test_a_long_access_token_or_refresh_grace_is_refused(variable: str, value: i
         {"CORS_ORIGINS": "http://app.example.com"},
         {"JWT_ACCESS_TTL_SECONDS": "86400"},
         {"REFRESH_REUSE_GRACE_SECONDS": "30"},
+        {"METRICS_BIND": ""},
     ],
 )
 def test_each_protection_is_waived_only_by_naming_its_variable(overrides: dict[str, str]) -> None:
@@ -153,7 +154,14 @@ def test_development_and_tests_are_not_held_to_production_protections(profile: s
             "CORS_ORIGINS": "http://frontend.test:3000",
             "JWT_ACCESS_TTL_SECONDS": "86400",
             "REFRESH_REUSE_GRACE_SECONDS": "30",
+            "METRICS_BIND": "",
             "JWT_SECRET_KEY": "k" * 40,
         }
     )
     assert settings.app_env == profile
+
+
+def test_metrics_are_on_their_own_port_except_in_development() -> None:
+    assert load_settings(production()).metrics_bind == "127.0.0.1:9102"
+    assert load_settings({"APP_ENV": "test"}).metrics_bind == "127.0.0.1:9102"
+    assert load_settings({"APP_ENV": "development"}).metrics_bind is None
