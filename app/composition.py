@@ -31,7 +31,7 @@ from app.auth.reset_tokens import SqlResetTokenRepository
 from app.auth.service import AuthService
 from app.auth.tokens import JwtTokenIssuer
 from app.config import Settings
-from app.domain.attempts import AttemptBudget, DeviceAttemptBudget, LoginBudgets
+from app.domain.attempts import AttemptBudget, DeviceAttemptBudget, LoginBudgets, SessionAttemptBudget
 from app.domain.clock import utcnow
 from app.domain.idempotency import IdempotencyService, IdempotencyStore, RequestFingerprints
 from app.domain.passwords import Argon2PasswordHasher, PasswordHasher
@@ -55,7 +55,7 @@ from app.users import repository as user_repository
 from app.users.repository import SqlUserRepository
 from app.users.service import UserService
 from app.users.verification import EmailVerification, EmailVerificationTokens
-from app.web.attempt_budget import LimiterAttemptBudget, LimiterDeviceBudget
+from app.web.attempt_budget import LimiterAttemptBudget, LimiterDeviceBudget, LimiterSessionBudget
 from app.web.rate_limits import storage_check
 
 if TYPE_CHECKING:
@@ -110,6 +110,7 @@ class Container:
     limiter: Limiter
     attempts: AttemptBudget
     device_attempts: DeviceAttemptBudget
+    session_attempts: SessionAttemptBudget
     readiness_checks: Mapping[str, ReadinessCheck]
     reset_requests: AttemptBudget
     mail_per_recipient: AttemptBudget
@@ -136,7 +137,7 @@ class Container:
             requests_per_email=self.reset_requests,
             ttl=timedelta(seconds=settings.password_reset_ttl_seconds),
             link=lambda token: f"{settings.frontend_url}/reset-password?{urlencode({'token': token})}",
-            login_attempts=LoginBudgets(self.attempts, self.device_attempts),
+            login_attempts=LoginBudgets(self.attempts, self.device_attempts, self.session_attempts),
             clock=self.clock,
         )
 
@@ -183,7 +184,7 @@ class Container:
         return UserService(
             uow=self.unit_of_work(),
             hasher=self.hasher,
-            attempts=self.attempts,
+            session_attempts=self.session_attempts,
             verification=self.email_verification(),
             clock=self.clock,
         )
@@ -263,6 +264,13 @@ def build_container(settings: Settings, *, app: Flask, limiter: Limiter, engine:
             enabled=settings.ratelimit_enabled,
         ),
         device_attempts=LimiterDeviceBudget(
+            limiter,
+            limit=settings.ratelimit_login_device,
+            secret=settings.jwt_secret_key.encode(),
+            enabled=settings.ratelimit_enabled,
+        ),
+        # A signed-in session, like a known device, proved the password once: the same allowance.
+        session_attempts=LimiterSessionBudget(
             limiter,
             limit=settings.ratelimit_login_device,
             secret=settings.jwt_secret_key.encode(),

@@ -115,6 +115,28 @@ class FakeAttemptBudget:
         self.spent.pop(normalize_email(account), None)
 
 
+class FakeSessionBudget:
+    """A budget per (account, session) in a dict: the same contract as the limiter-backed one."""
+
+    def __init__(self, limit: int = 10, window_seconds: int = 900) -> None:
+        self.limit = limit
+        self.window_seconds = window_seconds
+        self.spent: dict[tuple[str, str], int] = {}
+
+    def spend(self, account: str, session: str) -> None:
+        key = (normalize_email(account), session)
+        if self.spent.get(key, 0) >= self.limit:
+            raise TooManyAttempts(retry_after_seconds=self.window_seconds)
+        self.spent[key] = self.spent.get(key, 0) + 1
+
+    def refund(self, account: str, session: str) -> None:
+        key = (normalize_email(account), session)
+        self.spent[key] = max(0, self.spent.get(key, 0) - 1)
+
+    def clear(self, account: str) -> None:
+        self.spent = {key: n for key, n in self.spent.items() if key[0] != normalize_email(account)}
+
+
 @dataclass(frozen=True)
 class IssuedTokens:
     user_id: uuid.UUID

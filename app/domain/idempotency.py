@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 import orjson
 
-from app.domain.errors import Conflict, InvalidInput
+from app.domain.errors import Conflict, InvalidInput, ServiceUnavailable
 
 HEADER = "Idempotency-Key"
 
@@ -51,7 +51,15 @@ class KeyRecord:
         return self.expires_at <= now or (self.owner is not None and self.locked_until <= now)
 
 
+class IdempotencyStoreUnavailable(ServiceUnavailable):
+    """The store did not answer: a 503 before a request acts, only a log line after it has."""
+
+    default_detail = "Idempotency keys cannot be checked right now; try again shortly."
+
+
 class IdempotencyStore(Protocol):
+    """Keys and their records. Every method raises IdempotencyStoreUnavailable when the store is down."""
+
     def claim(self, key_id: str, record: KeyRecord, *, now: datetime) -> KeyRecord | None:
         """Store `record` unless a live record holds the key; atomically. None if stored, else the holder."""
 

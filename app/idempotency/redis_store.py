@@ -14,8 +14,7 @@ from typing import Any
 
 import redis
 
-from app.domain.errors import ServiceUnavailable
-from app.domain.idempotency import KeyRecord, StoredResponse
+from app.domain.idempotency import IdempotencyStoreUnavailable, KeyRecord, StoredResponse
 
 PREFIX = "keel:idempotency:"
 _ATTEMPTS = 3
@@ -35,10 +34,6 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0
 """
-
-
-class IdempotencyStoreUnavailable(ServiceUnavailable):
-    default_detail = "Idempotency keys cannot be checked right now; try again shortly."
 
 
 class RedisIdempotencyStore:

@@ -1,18 +1,29 @@
 """Idempotency keys in SQL. Each call is its own short transaction on its own connection: a claim
 must be visible to a concurrent retry before the request acts, whatever the request's own
 transaction does. Claiming is one INSERT ... ON CONFLICT DO NOTHING, or one conditional UPDATE of a
-record that expired or whose request died, so two requests with one key never both get it."""
+record that expired or whose request died, so two requests with one key never both get it.
+
+A database that does not answer (refused, dropped or timed-out connections, an exhausted pool) is
+the store's outage, reported as IdempotencyStoreUnavailable like the Redis store's: a 503 before
+the request acts, and only a log line once it has (its answer stands; the key stays claimed until
+its lock lapses)."""
 
 from __future__ import annotations
 
+import contextlib
+import logging
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
 
-from app.domain.idempotency import KeyRecord, StoredResponse
+from app.domain.idempotency import IdempotencyStoreUnavailable, KeyRecord, StoredResponse
 from app.idempotency.models import IdempotencyKey
+
+log = logging.getLogger("keel.idempotency")
 
 _ATTEMPTS = 3
 
@@ -24,7 +35,7 @@ class SqlIdempotencyStore:
     def claim(self, key_id: str, record: KeyRecord, *, now: datetime) -> KeyRecord | None:
         values = _values(record)
         for _ in range(_ATTEMPTS):
-            with self._engine.begin() as connection:
+            with _database_answers(), self._engine.begin() as connection:
                 if connection.execute(_insert_new(connection, key_id, values)).rowcount:
                     return None
                 takeover = (
@@ -62,14 +73,14 @@ class SqlIdempotencyStore:
                 response_body=response.body,
             )
         )
-        with self._engine.begin() as connection:
+        with _database_answers(), self._engine.begin() as connection:
             return bool(connection.execute(statement).rowcount)
 
     def release(self, key_id: str, owner: str) -> None:
         statement = sa.delete(IdempotencyKey).where(
             IdempotencyKey.key_id == key_id, IdempotencyKey.owner == owner
         )
-        with self._engine.begin() as connection:
+        with _database_answers(), self._engine.begin() as connection:
             connection.execute(statement)
 
     def purge(self, *, now: datetime) -> int:
@@ -78,6 +89,17 @@ class SqlIdempotencyStore:
             return connection.execute(
                 sa.delete(IdempotencyKey).where(IdempotencyKey.expires_at <= now)
             ).rowcount
+
+
+@contextlib.contextmanager
+def _database_answers() -> Iterator[None]:
+    """Turn a database outage into the store's outage; any other failure stays what it is."""
+    try:
+        yield
+    except (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError) as error:
+        # The errors the app answers as "database unavailable" (app.web.error_handlers).
+        log.error("idempotency store: database unavailable: %s", type(error).__name__)
+        raise IdempotencyStoreUnavailable() from error
 
 
 def _insert_new(connection: sa.Connection, key_id: str, values: dict[str, Any]) -> sa.Insert:

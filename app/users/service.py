@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 from uuid6 import uuid7
 
-from app.domain.attempts import AttemptBudget, TooManyAttempts
+from app.domain.attempts import SessionAttemptBudget, TooManyAttempts
 from app.domain.audit import AuditTrail
 from app.domain.clock import utcnow
 from app.domain.emails import mask_email, normalize_email
@@ -106,13 +106,13 @@ class UserService:
         *,
         uow: UsersUnitOfWork,
         hasher: PasswordHasher,
-        attempts: AttemptBudget,
+        session_attempts: SessionAttemptBudget,
         verification: EmailVerification,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._uow = uow
         self._hasher = hasher
-        self._attempts = attempts
+        self._session_attempts = session_attempts
         self._verification = verification
         self._clock = clock
 
@@ -217,7 +217,7 @@ class UserService:
             if expected_version is not None:
                 expected_version.ensure_current(user.version)
             if policy.needs_current_password(actor, user_id, changes.fields):
-                self._check_current_password(user, changes.current_password)
+                self._check_current_password(actor, user, changes.current_password)
             if policy.removes_an_admin(
                 role=user.role,
                 is_active=user.is_active,
@@ -339,14 +339,20 @@ class UserService:
             raise UserNotFound()
         return user
 
-    def _check_current_password(self, user: User, current_password: str | None) -> None:
+    def _check_current_password(self, actor: Principal, user: User, current_password: str | None) -> None:
+        """Check the caller's own password against the budget of the caller's session.
+
+        Never the account's shared login budget: a stranger spending that one with wrong logins
+        must not block the signed-in owner's changes. A stolen access token is no unthrottled
+        oracle either: its session's budget is small, and only the password opens a new session.
+        """
         if current_password is None:
             raise InvalidInput("Required to change your email or password.", field="current_password")
-        # The same budget as login: a stolen access token must not become an unthrottled oracle.
-        self._attempts.spend(user.email_normalized)
+        account, session = user.email_normalized, str(actor.session_id)
+        self._session_attempts.spend(account, session)
         if not self._hasher.verify(user.password_hash, current_password):
             raise InvalidCurrentPassword()
-        self._attempts.refund(user.email_normalized)
+        self._session_attempts.refund(account, session)
 
     def _ensure_not_last_admin(self) -> None:
         if self._uow.users.count_active_admins(lock=True) <= 1:

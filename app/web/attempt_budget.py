@@ -31,6 +31,7 @@ T = TypeVar("T")
 
 _SCOPE = "password-attempts"
 _DEVICE_SCOPE = "device-attempts"
+_SESSION_SCOPE = "session-attempts"
 
 
 class _FixedWindowBudget:
@@ -38,7 +39,7 @@ class _FixedWindowBudget:
         self._limiter = limiter
         self._item = parse(limit)
         # Domain separation: the signing key never hashes addresses directly, and two budgets
-        # (login guesses, reset mails, devices) never count in each other's keys.
+        # (login guesses, reset mails, devices, sessions) never count in each other's keys.
         self._key = hmac.new(secret, f"keel {purpose}".encode(), hashlib.sha256).digest()
         self._enabled = enabled
         self._local = MemoryStorage()
@@ -102,26 +103,29 @@ class LimiterAttemptBudget(_FixedWindowBudget):
         return f"{_SCOPE}:{self._digest(normalize_email(account))}"
 
 
-class LimiterDeviceBudget(_FixedWindowBudget):
-    """One budget per known device of an account.
+class _PerClientBudget(_FixedWindowBudget):
+    """One budget per client (a known device, a signed-in session) of an account.
 
-    Devices cannot be listed, so clearing an account's device budgets moves it to a new generation:
-    every device key names the account's generation, and the old keys are never read again. A
-    generation outlives every counter of the one before it (it lasts a window from its last bump),
-    so when it lapses back to zero no counter of generation zero is still alive.
+    Clients cannot be listed, so clearing an account's budgets moves it to a new generation: every
+    client key names the account's generation, and the old keys are never read again. A generation
+    outlives every counter of the one before it (it lasts a window from its last bump), so when it
+    lapses back to zero no counter of generation zero is still alive.
     """
 
-    def __init__(self, limiter: Limiter, *, limit: str, secret: bytes, enabled: bool) -> None:
-        super().__init__(limiter, limit=limit, secret=secret, enabled=enabled, purpose="device attempts")
+    def __init__(
+        self, limiter: Limiter, *, limit: str, secret: bytes, enabled: bool, purpose: str, scope: str
+    ) -> None:
+        super().__init__(limiter, limit=limit, secret=secret, enabled=enabled, purpose=purpose)
+        self._scope = scope
 
-    def spend(self, account: str, device: str) -> None:
+    def spend(self, account: str, client: str) -> None:
         if self._enabled:
-            self._on_storage(lambda storage: self._hit(storage, self._device_key(storage, account, device)))
+            self._on_storage(lambda storage: self._hit(storage, self._client_key(storage, account, client)))
 
-    def refund(self, account: str, device: str) -> None:
+    def refund(self, account: str, client: str) -> None:
         if self._enabled:
             self._on_storage(
-                lambda storage: self._give_back(storage, self._device_key(storage, account, device))
+                lambda storage: self._give_back(storage, self._client_key(storage, account, client))
             )
 
     def clear(self, account: str) -> None:
@@ -131,9 +135,37 @@ class LimiterDeviceBudget(_FixedWindowBudget):
             self._on_storage(lambda storage: storage.incr(generation, expiry))
             self._local.incr(generation, expiry)
 
-    def _device_key(self, storage: Storage, account: str, device: str) -> str:
+    def _client_key(self, storage: Storage, account: str, client: str) -> str:
         generation = storage.get(self._generation_key(account))
-        return f"{_DEVICE_SCOPE}:{self._digest(normalize_email(account), str(generation), device)}"
+        return f"{self._scope}:{self._digest(normalize_email(account), str(generation), client)}"
 
     def _generation_key(self, account: str) -> str:
-        return f"{_DEVICE_SCOPE}-generation:{self._digest(normalize_email(account))}"
+        return f"{self._scope}-generation:{self._digest(normalize_email(account))}"
+
+
+class LimiterDeviceBudget(_PerClientBudget):
+    """One budget per known device of an account (its login's password checks)."""
+
+    def __init__(self, limiter: Limiter, *, limit: str, secret: bytes, enabled: bool) -> None:
+        super().__init__(
+            limiter,
+            limit=limit,
+            secret=secret,
+            enabled=enabled,
+            purpose="device attempts",
+            scope=_DEVICE_SCOPE,
+        )
+
+
+class LimiterSessionBudget(_PerClientBudget):
+    """One budget per signed-in session of an account (its `current_password` checks)."""
+
+    def __init__(self, limiter: Limiter, *, limit: str, secret: bytes, enabled: bool) -> None:
+        super().__init__(
+            limiter,
+            limit=limit,
+            secret=secret,
+            enabled=enabled,
+            purpose="session attempts",
+            scope=_SESSION_SCOPE,
+        )

@@ -19,6 +19,8 @@ from tests.support.concurrency import Server, run_together, serve
 
 BUDGET = 10
 DEVICE_BUDGET = 4
+# RATELIMIT_LOGIN_DEVICE also sizes the budget of each signed-in session (its current_password checks).
+SESSION_BUDGET = DEVICE_BUDGET
 CONTENDERS = 24
 
 
@@ -132,7 +134,7 @@ def test_a_flood_on_the_shared_budget_and_on_a_device_each_get_no_more_than_thei
     assert statuses.count(401) == BUDGET + DEVICE_BUDGET
 
 
-def test_parallel_wrong_current_passwords_get_no_more_than_the_budget(
+def test_parallel_wrong_current_passwords_in_one_session_get_no_more_than_its_budget(
     server: Server, hasher: CountingHasher
 ) -> None:
     account = create_account(server.app)
@@ -147,31 +149,47 @@ def test_parallel_wrong_current_passwords_get_no_more_than_the_budget(
             headers=tokens.headers,
         ),
     )
-    assert checks_during(hasher, before) == BUDGET
+    assert checks_during(hasher, before) == SESSION_BUDGET
     statuses = sorted(reply.status for reply in replies)
-    assert statuses == [403] * BUDGET + [429] * (CONTENDERS - BUDGET)
+    assert statuses == [403] * SESSION_BUDGET + [429] * (CONTENDERS - SESSION_BUDGET)
+    assert {reply.code for reply in replies if reply.status == 429} == {"rate_limited"}
+
+    # The session spent its own budget: another session of the account still changes the password.
+    other = login(server.app.test_client(), account)
+    right = server.request(
+        "PATCH",
+        f"/api/v1/users/{account.id}",
+        body={"password": "A-Whole-New-Secret-77", "current_password": account.password},
+        headers=other.headers,
+    )
+    assert right.status == 200, right.body
 
 
-def test_login_and_current_password_draw_on_one_budget(server: Server, hasher: CountingHasher) -> None:
+def test_a_flood_of_wrong_logins_leaves_the_sessions_current_password_budget_alone(
+    server: Server, hasher: CountingHasher
+) -> None:
     account: Account = create_account(server.app)
     tokens = login(server.app.test_client(), account)
     before = hasher.verifications
-    half = BUDGET // 2
-    for n in range(half):
-        wrong = server.request(
-            "POST", "/api/v1/auth/login", body={"email": account.email, "password": f"wrong-{n}"}
-        )
-        assert wrong.status == 401
-    for n in range(BUDGET - half):
-        patch = server.request(
-            "PATCH",
-            f"/api/v1/users/{account.id}",
-            body={"password": "A-Whole-New-Secret-77", "current_password": f"wrong-{n}"},
-            headers=tokens.headers,
-        )
-        assert patch.status == 403
-    right = server.request(
-        "POST", "/api/v1/auth/login", body={"email": account.email, "password": account.password}
+    logins = run_together(
+        CONTENDERS,
+        lambda n: (
+            server.request(
+                "POST", "/api/v1/auth/login", body={"email": account.email, "password": f"wrong-{n}"}
+            ).status
+        ),
     )
-    assert (right.status, right.code) == (429, "rate_limited")
-    assert checks_during(hasher, before) == BUDGET
+    assert sorted(logins) == [401] * BUDGET + [429] * (CONTENDERS - BUDGET)
+    patches = run_together(
+        CONTENDERS,
+        lambda n: (
+            server.request(
+                "PATCH",
+                f"/api/v1/users/{account.id}",
+                body={"password": "A-Whole-New-Secret-77", "current_password": f"wrong-{n}"},
+                headers=tokens.headers,
+            ).status
+        ),
+    )
+    assert sorted(patches) == [403] * SESSION_BUDGET + [429] * (CONTENDERS - SESSION_BUDGET)
+    assert checks_during(hasher, before) == BUDGET + SESSION_BUDGET

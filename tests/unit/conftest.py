@@ -6,6 +6,7 @@ from tests.fakes import (
     FakeAttemptBudget,
     FakeClock,
     FakePasswordHasher,
+    FakeSessionBudget,
     FakeSessionRepository,
     FakeUnitOfWork,
     FakeUserRepository,
@@ -40,3 +41,8 @@ def hasher() -> FakePasswordHasher:
 @pytest.fixture
 def attempts() -> FakeAttemptBudget:
     return FakeAttemptBudget(limit=10)
+
+
+@pytest.fixture
+def session_attempts() -> FakeSessionBudget:
+    return FakeSessionBudget(limit=10)

@@ -10,6 +10,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
+import jwt
 import pytest
 import sqlalchemy as sa
 from flask import Flask
@@ -18,11 +19,12 @@ from werkzeug.test import TestResponse
 
 from app.auth.device_tokens import DeviceTokens
 from app.composition import container
+from app.domain.attempts import TooManyAttempts
 from app.domain.clock import utcnow
 from app.extensions import db
 from app.outbox.models import OutboxMessage
 from tests.api.auth.helpers import AUTH_COOKIE_PATH, FOREIGN_KEY, FRONTEND, LOGIN, assert_problem, bearer
-from tests.support.accounts import Account, create_account
+from tests.support.accounts import Account, create_account, login
 from tests.support.logs import ProductionLog
 from tests.support.smtp_server import SmtpServer, token_in
 
@@ -218,3 +220,30 @@ class TestAPasswordReset:
         account.password = self.NEW_PASSWORD
         assert post_login(app.test_client(), account, account.password).status_code == 200
         assert post_login(owner_device, account, account.password).status_code == 200
+
+    def test_clears_the_budgets_of_the_accounts_sessions(
+        self, committed_app: Flask, smtp: SmtpServer
+    ) -> None:
+        """The reset ends every session too, so no request can show it: the budget itself is asked."""
+        app = committed_app
+        account = create_account(app)
+        signed_in = app.test_client()
+        tokens = login(signed_in, account)
+        wrong = {"password": self.NEW_PASSWORD, "current_password": WRONG}
+        for _ in range(DEVICE_BUDGET):
+            response = signed_in.patch(f"/api/v1/users/{account.id}", json=wrong, headers=tokens.headers)
+            assert_problem(response, 403, "invalid_current_password")
+        session = jwt.decode(tokens.access_token, options={"verify_signature": False})["sid"]
+        with app.app_context(), pytest.raises(TooManyAttempts):
+            container().session_attempts.spend(account.email, session)
+
+        web = app.test_client()
+        assert web.post(RESET, json={"email": account.email}).status_code == 202
+        run_the_outbox(app)
+        token = token_in(smtp.wait_for(1, subject="Reset your password")[0])
+        confirmed = web.post(CONFIRM, json={"token": token, "new_password": self.NEW_PASSWORD})
+        assert confirmed.status_code == 204, confirmed.get_json()
+
+        with app.app_context():
+            for _ in range(DEVICE_BUDGET):
+                container().session_attempts.spend(account.email, session)

@@ -8,7 +8,7 @@ import pytest
 
 from app.auth.device_tokens import DeviceTokens
 from app.domain.attempts import LoginBudgets, TooManyAttempts
-from tests.fakes import FakeAttemptBudget, FakeClock
+from tests.fakes import FakeAttemptBudget, FakeClock, FakeSessionBudget
 
 SECRET = "a-test-signing-key-that-is-long-enough-for-hs256"
 ACCOUNT = "Ada@Example.com"
@@ -90,3 +90,14 @@ def test_a_known_device_never_draws_on_the_shared_budget() -> None:
     budgets.clear("ada@example.com")
     budgets.spend("ada@example.com", None)
     budgets.spend("ada@example.com", "device-1")
+
+
+def test_clearing_an_account_forgets_the_budgets_of_its_sessions_too() -> None:
+    sessions = FakeSessionBudget(limit=1)
+    budgets = LoginBudgets(FakeAttemptBudget(limit=1), FakeDeviceBudget(), sessions)
+    sessions.spend("ada@example.com", "session-1")
+    sessions.spend("grace@example.com", "session-2")
+    budgets.clear("ada@example.com")
+    sessions.spend("ada@example.com", "session-1")
+    with pytest.raises(TooManyAttempts):
+        sessions.spend("grace@example.com", "session-2")

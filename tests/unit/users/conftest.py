@@ -6,9 +6,9 @@ from app.users.models import User
 from app.users.service import UserService
 from app.users.verification import EmailVerification, EmailVerificationTokens
 from tests.fakes import (
-    FakeAttemptBudget,
     FakeClock,
     FakePasswordHasher,
+    FakeSessionBudget,
     FakeUnitOfWork,
     FakeUserRepository,
     add_user,
@@ -27,11 +27,13 @@ def verification(clock: FakeClock) -> EmailVerification:
 def service(
     uow: FakeUnitOfWork,
     hasher: FakePasswordHasher,
-    attempts: FakeAttemptBudget,
+    session_attempts: FakeSessionBudget,
     clock: FakeClock,
     verification: EmailVerification,
 ) -> UserService:
-    return UserService(uow=uow, hasher=hasher, attempts=attempts, verification=verification, clock=clock)
+    return UserService(
+        uow=uow, hasher=hasher, session_attempts=session_attempts, verification=verification, clock=clock
+    )
 
 
 @pytest.fixture

@@ -14,9 +14,9 @@ from app.web import etags
 from tests.fakes import (
     DEFAULT_PASSWORD,
     START,
-    FakeAttemptBudget,
     FakeClock,
     FakePasswordHasher,
+    FakeSessionBudget,
     FakeSessionRepository,
     FakeUnitOfWork,
     FakeUserRepository,
@@ -688,47 +688,57 @@ def test_seed_rejects_common_password(
     assert hasher.hashed == []
 
 
-# current_password draws on the login's per-account budget
+# current_password draws on the caller's session's budget, never on the account's shared one
 
 
-def test_a_wrong_current_password_spends_the_accounts_attempt(
-    service: UserService, member: User, attempts: FakeAttemptBudget
+def test_a_wrong_current_password_spends_an_attempt_of_the_callers_session(
+    service: UserService, member: User, session_attempts: FakeSessionBudget
 ) -> None:
+    session = uuid.uuid4()
     with pytest.raises(InvalidCurrentPassword):
         service.update(
-            principal_of(member),
+            principal_of(member, session),
             member.id,
             UserChanges(values={"password": NEW_PASSWORD}, current_password="not-it-at-all"),
         )
-    assert attempts.spent == {member.email_normalized: 1}
+    assert session_attempts.spent == {(member.email_normalized, str(session)): 1}
 
 
 def test_the_right_current_password_gives_its_attempt_back(
-    service: UserService, member: User, attempts: FakeAttemptBudget
+    service: UserService, member: User, session_attempts: FakeSessionBudget
 ) -> None:
+    session = uuid.uuid4()
     service.update(
-        principal_of(member),
+        principal_of(member, session),
         member.id,
         UserChanges(values={"password": NEW_PASSWORD}, current_password=DEFAULT_PASSWORD),
     )
-    assert attempts.spent == {member.email_normalized: 0}
+    assert session_attempts.spent == {(member.email_normalized, str(session)): 0}
 
 
-def test_current_password_past_the_budget_is_refused_unchecked(
+def test_current_password_past_the_sessions_budget_is_refused_unchecked(
     service: UserService,
     member: User,
-    attempts: FakeAttemptBudget,
+    session_attempts: FakeSessionBudget,
     hasher: FakePasswordHasher,
     uow: FakeUnitOfWork,
 ) -> None:
-    attempts.spent[member.email_normalized] = attempts.limit
+    session = uuid.uuid4()
+    session_attempts.spent[(member.email_normalized, str(session))] = session_attempts.limit
     checked = len(hasher.verified)
     with pytest.raises(TooManyAttempts):
         service.update(
-            principal_of(member),
+            principal_of(member, session),
             member.id,
             UserChanges(values={"password": NEW_PASSWORD}, current_password=DEFAULT_PASSWORD),
         )
     assert len(hasher.verified) == checked
     assert uow.commits == 1
     assert [(e.event, e.subject_id) for e in uow.audit.events] == [("password_check_refused", member.id)]
+
+    # Another session of the account has a budget of its own.
+    service.update(
+        principal_of(member),
+        member.id,
+        UserChanges(values={"password": NEW_PASSWORD}, current_password=DEFAULT_PASSWORD),
+    )
