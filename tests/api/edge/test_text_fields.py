@@ -121,6 +121,30 @@ def test_nul_in_any_text_of_any_operation_is_a_validation_error_naming_it(
     assert checked >= 40
 
 
+def test_nul_in_any_documented_header_is_answered_never_a_500(
+    client: FlaskClient, admin_tokens: Tokens
+) -> None:
+    """Headers are not loaded by a schema: each one is parsed where it is read (a key, a version, a
+    device token), and none reaches a column as the client spelled it."""
+    spec = document(client)
+    me = client.get("/api/v1/users/me", headers=admin_tokens.headers).get_json()
+    answered, checked = [], 0
+    for path, method, operation in operations(spec):
+        url = path.replace("{user_id}", me["id"]).replace("{session_id}", str(uuid.uuid4()))
+        content = operation.get("requestBody", {}).get("content", {}).get("application/json", {})
+        for parameter in (resolve(spec, p) for p in operation.get("parameters", [])):
+            if parameter["in"] != "header":
+                continue
+            headers = dict(admin_tokens.headers) if operation["security"] else {}
+            headers[parameter["name"]] = "a\u0000b"
+            response = client.open(url, method=method.upper(), headers=headers, json=content.get("example"))
+            checked += 1
+            if response.status_code >= 500 or "html" in response.content_type:
+                answered.append(f"{method.upper()} {path} {parameter['name']}: {response.status_code}")
+    assert answered == []
+    assert checked >= 6
+
+
 def loaded_fields(schema: ma.Schema, where: str) -> Iterator[tuple[str, ma.fields.Field[Any]]]:
     """Every field a request can fill, through nested schemas, lists and dicts."""
     for name, field in schema.fields.items():
