@@ -4,7 +4,7 @@ import marshmallow as ma
 
 from app.domain.audit import EVENTS
 from app.users.schemas import CursorField
-from app.web.fields import UtcDateTime
+from app.web.fields import SingleLineText, UtcDateTime
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -35,7 +35,7 @@ class AuditEventSchema(ma.Schema):
 class AuditQuerySchema(ma.Schema):
     limit = ma.fields.Integer(load_default=DEFAULT_LIMIT, validate=ma.validate.Range(min=1, max=MAX_LIMIT))
     cursor = CursorField()
-    event = ma.fields.String(validate=ma.validate.OneOf(EVENTS))
+    event = SingleLineText(validate=ma.validate.OneOf(EVENTS))
     user_id = ma.fields.UUID(metadata={"description": "Events whose actor or subject is this user"})
     since = UtcDateTime(metadata={"description": "At or after this time (with a UTC offset)"})
     until = UtcDateTime(metadata={"description": "Before this time (with a UTC offset)"})

@@ -6,7 +6,7 @@ import marshmallow as ma
 
 from app.domain.pagination import DEFAULT_LIMIT, MAX_LIMIT, Cursor, InvalidCursor
 from app.users.models import ROLES
-from app.web.fields import DisplayName, Password, StrictBoolean, TrimmedEmail
+from app.web.fields import DisplayName, Password, SingleLineText, StrictBoolean, TrimmedEmail
 
 
 class UserSchema(ma.Schema):
@@ -24,7 +24,7 @@ class UserCreateSchema(ma.Schema):
     email = TrimmedEmail(required=True)
     password = Password(required=True)
     name = DisplayName(required=True)
-    role = ma.fields.String(load_default="user", validate=ma.validate.OneOf(ROLES))
+    role = SingleLineText(load_default="user", validate=ma.validate.OneOf(ROLES))
 
 
 class UserUpdateSchema(ma.Schema):
@@ -32,7 +32,7 @@ class UserUpdateSchema(ma.Schema):
     email = TrimmedEmail()
     password = Password()
     current_password = Password(validate=ma.validate.Length(min=1, max=128))
-    role = ma.fields.String(validate=ma.validate.OneOf(ROLES))
+    role = SingleLineText(validate=ma.validate.OneOf(ROLES))
     is_active = StrictBoolean()
 
     @ma.validates_schema
@@ -56,7 +56,7 @@ class CursorField(ma.fields.Field[Cursor]):
 class UserListQuerySchema(ma.Schema):
     limit = ma.fields.Integer(load_default=DEFAULT_LIMIT, validate=ma.validate.Range(min=1, max=MAX_LIMIT))
     cursor = CursorField()
-    role = ma.fields.String(validate=ma.validate.OneOf(ROLES))
+    role = SingleLineText(validate=ma.validate.OneOf(ROLES))
     is_active = ma.fields.Boolean()
 
 
