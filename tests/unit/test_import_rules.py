@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from tests.support.tools import require_program
+
 ROOT = Path(__file__).resolve().parents[2]
 CONTRACTS: list[dict[str, Any]] = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))[
     "tool"
@@ -60,9 +62,10 @@ BREAKS = [
 
 @pytest.fixture(scope="module")
 def lint_imports() -> str:
-    program = Path(sys.executable).with_name("lint-imports")
-    assert program.is_file(), f"{program}: import-linter is a development dependency"
-    return str(program)
+    beside = Path(sys.executable).with_name("lint-imports")
+    if beside.is_file():
+        return str(beside)
+    return require_program("lint-imports", install="`make install` installs import-linter")
 
 
 @pytest.fixture
