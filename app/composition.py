@@ -32,6 +32,7 @@ from app.auth.service import AuthService
 from app.auth.tokens import JwtTokenIssuer
 from app.config import Settings
 from app.domain.attempts import AttemptBudget, DeviceAttemptBudget, LoginBudgets, SessionAttemptBudget
+from app.domain.clients import stored_user_agent
 from app.domain.clock import utcnow
 from app.domain.idempotency import IdempotencyService, IdempotencyStore, RequestFingerprints
 from app.domain.passwords import Argon2PasswordHasher, PasswordHasher
@@ -316,7 +317,7 @@ def audit_context() -> AuditContext:
         return AuditContext(request_id=current_request_id())
     return AuditContext(
         client_address=request.remote_addr,
-        user_agent=request.headers.get("User-Agent"),
+        user_agent=stored_user_agent(request.headers.get("User-Agent")),
         request_id=current_request_id(),
     )
 

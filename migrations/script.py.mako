@@ -1,8 +1,13 @@
-"""${message}
+<%!
+    def commands(rendered):
+        """Alembic's commands without its `# ### ... ###` markers, as the revisions here read."""
+        lines = [line for line in (rendered or "").splitlines() if not line.strip().startswith("# ###")]
+        return "\n".join(lines).strip() or "pass"
+%>"""${message}
 
 Revision ID: ${up_revision}
 Revises: ${down_revision | comma,n}
-Create Date: ${create_date}
+Create Date: ${create_date.strftime("%Y-%m-%d %H:%M:%S")}
 """
 
 import sqlalchemy as sa
@@ -15,8 +20,8 @@ depends_on = ${repr(depends_on)}
 
 
 def upgrade() -> None:
-    ${upgrades if upgrades else "pass"}
+    ${commands(upgrades)}
 
 
 def downgrade() -> None:
-    ${downgrades if downgrades else "pass"}
+    ${commands(downgrades)}

@@ -3,7 +3,7 @@
 import marshmallow as ma
 
 from app.domain.audit import EVENTS
-from app.web.fields import UtcDateTime
+from app.web.fields import SingleLineText, UtcDateTime
 from app.web.page_schemas import PageQuerySchema, limit_field, page_schema
 
 # Events are small rows read in bulk by admins: larger pages than the users listing.
@@ -35,7 +35,7 @@ class AuditEventSchema(ma.Schema):
 
 class AuditQuerySchema(PageQuerySchema):
     limit = limit_field(default=DEFAULT_LIMIT, maximum=MAX_LIMIT)
-    event = ma.fields.String(validate=ma.validate.OneOf(EVENTS))
+    event = SingleLineText(validate=ma.validate.OneOf(EVENTS))
     user_id = ma.fields.UUID(metadata={"description": "Events whose actor or subject is this user"})
     since = UtcDateTime(metadata={"description": "At or after this time (with a UTC offset)"})
     until = UtcDateTime(metadata={"description": "Before this time (with a UTC offset)"})

@@ -4,7 +4,7 @@ from typing import Any
 
 import marshmallow as ma
 
-from app.web.fields import DisplayName, Password, TrimmedEmail
+from app.web.fields import DisplayName, Password, SingleLineText, TrimmedEmail
 
 
 class RegisterSchema(ma.Schema):
@@ -47,7 +47,7 @@ class PasswordResetRequestSchema(ma.Schema):
 
 
 class PasswordResetConfirmSchema(ma.Schema):
-    token = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=128))
+    token = SingleLineText(required=True, validate=ma.validate.Length(min=1, max=128))
     new_password = Password(required=True)
 
 
@@ -71,4 +71,4 @@ class SessionListSchema(ma.Schema):
 
 
 class VerifyEmailSchema(ma.Schema):
-    token = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=512))
+    token = SingleLineText(required=True, validate=ma.validate.Length(min=1, max=512))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import unicodedata
 from dataclasses import dataclass
 
 USER_AGENT_MAX_LENGTH = 256
@@ -41,6 +42,14 @@ def normalised_address(value: str | None) -> str | None:
     return str(address)
 
 
+def stored_user_agent(value: str | None) -> str | None:
+    """A User-Agent as sessions and the audit trail keep it: bounded, each control character (NUL
+    among them, which PostgreSQL cannot store) shown as U+FFFD. A client's header is description,
+    never a reason to refuse its request."""
+    agent = (value or "")[:USER_AGENT_MAX_LENGTH]
+    return "".join("\ufffd" if unicodedata.category(char) == "Cc" else char for char in agent) or None
+
+
 def limit_key(address: str) -> str:
     """What a per-address limit counts: an IPv4 address, or the /64 an IPv6 address belongs to."""
     parsed = normalised_address(address)
@@ -59,5 +68,4 @@ class Client:
     @classmethod
     def of(cls, address: str | None, user_agent: str | None) -> Client:
         """Bounded to what a session stores, so a retry compares equal to what was stored."""
-        agent = (user_agent or "")[:USER_AGENT_MAX_LENGTH] or None
-        return cls(address=normalised_address(address), user_agent=agent)
+        return cls(address=normalised_address(address), user_agent=stored_user_agent(user_agent))

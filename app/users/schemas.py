@@ -5,7 +5,7 @@ from typing import Any
 import marshmallow as ma
 
 from app.users.models import ROLES
-from app.web.fields import DisplayName, Password, StrictBoolean, TrimmedEmail
+from app.web.fields import DisplayName, Password, SingleLineText, StrictBoolean, TrimmedEmail
 from app.web.page_schemas import PageQuerySchema, page_schema
 
 
@@ -24,7 +24,7 @@ class UserCreateSchema(ma.Schema):
     email = TrimmedEmail(required=True)
     password = Password(required=True)
     name = DisplayName(required=True)
-    role = ma.fields.String(load_default="user", validate=ma.validate.OneOf(ROLES))
+    role = SingleLineText(load_default="user", validate=ma.validate.OneOf(ROLES))
 
 
 class UserUpdateSchema(ma.Schema):
@@ -32,7 +32,7 @@ class UserUpdateSchema(ma.Schema):
     email = TrimmedEmail()
     password = Password()
     current_password = Password(validate=ma.validate.Length(min=1, max=128))
-    role = ma.fields.String(validate=ma.validate.OneOf(ROLES))
+    role = SingleLineText(validate=ma.validate.OneOf(ROLES))
     is_active = StrictBoolean()
 
     @ma.validates_schema
@@ -42,7 +42,7 @@ class UserUpdateSchema(ma.Schema):
 
 
 class UserListQuerySchema(PageQuerySchema):
-    role = ma.fields.String(validate=ma.validate.OneOf(ROLES))
+    role = SingleLineText(validate=ma.validate.OneOf(ROLES))
     is_active = ma.fields.Boolean()
 
 

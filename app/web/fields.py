@@ -1,4 +1,9 @@
-"""Marshmallow fields shared by features: strict about types, tidy about whitespace."""
+"""Marshmallow fields shared by features: strict about types, tidy about whitespace, safe for text.
+
+Every text a request body or query string carries is loaded by a field of this module: a plain
+`marshmallow.fields.String` would let NUL through to the database (a 500 on PostgreSQL) and
+invisible characters into what others read. `tests/api/edge/test_text_fields.py` fails on any
+loaded string field whose class is not defined here, and on any text field here that takes NUL."""
 
 from __future__ import annotations
 
@@ -10,8 +15,45 @@ import marshmallow as ma
 
 from app.domain.emails import MAX_LENGTH as MAX_EMAIL_LENGTH
 from app.domain.emails import InvalidEmail, canonical_email
-from app.domain.names import InvalidName, clean_name
+from app.domain.names import clean_name
 from app.domain.passwords import MAX_LENGTH, MIN_LENGTH
+from app.domain.text import InvalidText, multi_line, single_line, storable
+
+
+class _CheckedText(ma.fields.String):
+    """A string passed through `_clean`, whose InvalidText is the field's validation error."""
+
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any
+    ) -> Any:
+        try:
+            return self._clean(super()._deserialize(value, attr, data, **kwargs))
+        except InvalidText as error:
+            raise ma.ValidationError(str(error)) from None
+
+    @staticmethod
+    def _clean(text: str) -> str:
+        return storable(text)
+
+
+class SingleLineText(_CheckedText):
+    """One line that shows as it reads (app.domain.text.single_line): NFC-normalised and trimmed;
+    NUL, lone surrogates, control, format, private-use, unassigned and default-ignorable characters
+    and line or paragraph separators are validation errors. The text field to reach for first:
+    identifiers, tokens, titles, enumerated values (with `validate=OneOf(...)`)."""
+
+    @staticmethod
+    def _clean(text: str) -> str:
+        return single_line(text)
+
+
+class MultiLineText(_CheckedText):
+    """Prose kept as sent (app.domain.text.multi_line): tab, LF and CRLF are its only controls;
+    NUL, any other control character and lone surrogates are validation errors. Not trimmed."""
+
+    @staticmethod
+    def _clean(text: str) -> str:
+        return multi_line(text)
 
 
 class TrimmedEmail(ma.fields.Email):
@@ -26,43 +68,31 @@ class TrimmedEmail(ma.fields.Email):
     ) -> Any:
         text = super()._deserialize(value, attr, data, **kwargs)
         try:
-            return canonical_email(text)
-        except InvalidEmail as error:
+            return canonical_email(single_line(text))
+        except (InvalidText, InvalidEmail) as error:
             raise ma.ValidationError(str(error)) from None
 
 
-class DisplayName(ma.fields.String):
-    """A person's name: NFC, trimmed, 1-100 characters, nothing invisible (see app.domain.names)."""
+class DisplayName(SingleLineText):
+    """A person's name: single-line text of 1-100 characters that reads as a name (see
+    app.domain.names: no "Zalgo" runs of marks, at least one letter or digit)."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(validate=ma.validate.Length(min=1, max=100), **kwargs)
 
-    def _deserialize(
-        self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any
-    ) -> Any:
-        try:
-            return clean_name(super()._deserialize(value, attr, data, **kwargs))
-        except InvalidName as error:
-            raise ma.ValidationError(str(error)) from None
+    @staticmethod
+    def _clean(text: str) -> str:
+        return clean_name(text)
 
 
-class Password(ma.fields.String):
-    """Any text of 8-128 characters that can be encoded: JSON's "\\ud800" escapes decode to lone
-    surrogates, which no hash function or database accepts."""
+class Password(_CheckedText):
+    """Any text of 8-128 characters, taken as sent (never trimmed or normalised), except NUL and
+    lone surrogates (JSON's "\\ud800" escapes decode to them): no hash function, C library or
+    database takes those as the person typed them."""
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("validate", ma.validate.Length(min=MIN_LENGTH, max=MAX_LENGTH))
         super().__init__(load_only=True, **kwargs)
-
-    def _deserialize(
-        self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any
-    ) -> Any:
-        text = super()._deserialize(value, attr, data, **kwargs)
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            raise ma.ValidationError("Must be valid Unicode text.") from None
-        return text
 
 
 class StrictBoolean(ma.fields.Boolean):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import uuid
+import re
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
 from openapi_spec_validator import OpenAPIV30SpecValidator
+from uuid6 import uuid7
 
 from tests.support.accounts import Tokens
 
@@ -38,8 +40,31 @@ def resolve(spec: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
     return node
 
 
-def concrete(path: str) -> str:
-    return path.replace("{user_id}", str(uuid.uuid4())).replace("{session_id}", str(uuid.uuid4()))
+# A fresh value for a path parameter, by the (type, format) its schema documents.
+_SAMPLES: dict[tuple[str | None, str | None], Callable[[], str]] = {
+    ("string", "uuid"): lambda: str(uuid7()),
+    ("integer", None): lambda: "1",
+    ("string", None): lambda: "sample",
+}
+_PARAMETER = re.compile(r"\{(\w+)\}")
+
+
+def concrete(spec: dict[str, Any], path: str, method: str, known: Mapping[str, str] | None = None) -> str:
+    """The path with every parameter filled: a known value if given, else a fresh one of its schema."""
+    item = spec["paths"][path]
+    declared = [resolve(spec, p) for p in (*item.get("parameters", ()), *item[method].get("parameters", ()))]
+    schemas = {p["name"]: resolve(spec, p["schema"]) for p in declared if p["in"] == "path"}
+
+    def fill(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if known and name in known:
+            return known[name]
+        assert name in schemas, f"{method.upper()} {path}: path parameter {name} is undocumented"
+        kind = (schemas[name].get("type"), schemas[name].get("format"))
+        assert kind in _SAMPLES, f"{method.upper()} {path}: no sample for {name} of {kind}"
+        return _SAMPLES[kind]()
+
+    return _PARAMETER.sub(fill, path)
 
 
 def test_the_served_document_validates_against_openapi_3_0(client: FlaskClient) -> None:
@@ -67,7 +92,7 @@ def test_the_security_documented_is_the_security_enforced(client: FlaskClient) -
     """Anonymous, a secured operation answers 401; an open one never does."""
     spec = document(client)
     for path, method, operation in operations(spec):
-        response = client.open(concrete(path), method=method.upper(), json={})
+        response = client.open(concrete(spec, path, method), method=method.upper(), json={})
         where = f"{method.upper()} {path} -> {response.status_code}"
         if operation["security"]:
             assert response.status_code == 401, where
@@ -161,7 +186,7 @@ def test_every_request_body_has_an_example_the_service_accepts(
             continue
         example = operation["requestBody"]["content"]["application/json"].get("example")
         assert example, f"{method.upper()} {path} has no request example"
-        url = path.replace("{user_id}", me["id"])
+        url = concrete(spec, path, method, known={"user_id": me["id"]})
         headers = admin_tokens.headers if operation["security"] else {}
         response = client.open(url, method=method.upper(), json=example, headers=headers)
         assert response.status_code != 422, f"{method.upper()} {path}: {response.get_json()}"

@@ -51,3 +51,9 @@ def test_every_error_code_is_in_the_reference() -> None:
     assert {"email_taken", "token_revoked", "idempotency_key_reused", "validation_error"} <= codes
     missing = sorted(code for code in codes if f"`{code}`" not in REFERENCE)
     assert missing == []
+
+
+def test_the_version_the_reference_names_is_the_documents() -> None:
+    """docs/openapi.json is the served document (tests/api/test_openapi_committed.py proves it)."""
+    named = re.findall(r"`info\.version` \(`([^`]+)`\)", REFERENCE)
+    assert named == [DOCUMENT["info"]["version"]]

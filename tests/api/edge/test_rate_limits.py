@@ -1,20 +1,26 @@
 """Rate limits: per client, per target email for logins, shared through Redis, never a 500."""
 
 import logging
+import re
 import time
 from collections.abc import Iterator
-from typing import Any
+from pathlib import Path
+from typing import Any, cast
 
 import pytest
 import redis
 from flask import Flask
 from flask.testing import FlaskClient
+from uuid6 import uuid7
 
+from app.config import Settings
+from app.web.rate_limits import RouteLimit, declared_limits
 from tests.conftest import REDIS_URL
 from tests.support import databases
 from tests.support.accounts import Account, Tokens
 
 LOGIN = "/api/v1/auth/login"
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
@@ -157,26 +163,83 @@ def test_disabled_rate_limits_never_answer_429(app: Flask) -> None:
     databases.dispose(plain)
 
 
-def test_the_stricter_limits_are_those_the_routes_declare(app: Flask) -> None:
-    from app.composition import container
-    from app.web.rate_limits import declared_limits
+class _SettingNames:
+    """Stands in for the settings: a declared limit's `setting` answers the name it reads."""
 
-    with app.app_context():
-        settings = container().settings
-    declared = {
-        (endpoint, method, limit.scope, limit.setting(settings))
-        for endpoint, method, limit in declared_limits(app)
-    }
-    assert declared == {
-        ("auth.Register", "POST", None, "2 per minute"),
-        ("auth.Login", "POST", "login-ip", "5 per minute"),
-        ("auth.Refresh", "POST", None, "60 per minute"),
-        ("users.UserById", "PATCH", "email-change", "2 per minute"),
-        ("auth.PasswordReset", "POST", "password-reset", "10 per hour"),
-        ("auth.PasswordResetConfirm", "POST", "password-reset-confirm", "10 per 15 minutes"),
-        ("auth.VerifyEmail", "POST", "verify-email", "10 per hour"),
-        ("auth.ResendVerification", "POST", "verify-email-resend", "10 per hour"),
-    }
+    def __getattr__(self, name: str) -> str:
+        return name.upper()
+
+
+def _setting_name(limit: RouteLimit) -> str:
+    return limit.setting(cast(Settings, _SettingNames()))
+
+
+def _path(app: Flask, endpoint: str) -> str:
+    """The endpoint's path as the OpenAPI document writes it: `<uuid:user_id>` is `{user_id}`."""
+    (rule,) = app.url_map.iter_rules(endpoint)
+    return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
+
+
+def _declared(app: Flask) -> list[tuple[str, str, str, RouteLimit]]:
+    """(method, documented path, endpoint, limit) for every limit a route declares."""
+    return [
+        (method, _path(app, endpoint), endpoint, limit) for endpoint, method, limit in declared_limits(app)
+    ]
+
+
+def _fullest_body(spec: dict[str, Any], path: str, method: str) -> dict[str, Any]:
+    """Every property the operation's body documents: a limit that exempts some bodies counts this one."""
+    operation = spec["paths"][path][method.lower()]
+    if "requestBody" not in operation:
+        return {}
+    content = operation["requestBody"]["content"]["application/json"]
+    schema = content["schema"]
+    while "$ref" in schema:
+        schema = spec["components"]["schemas"][schema["$ref"].split("/")[-1]]
+    return {**dict.fromkeys(schema.get("properties", {}), "x"), **content.get("example", {})}
+
+
+def test_the_stricter_limits_are_those_the_routes_declare(app: Flask, app_overrides: dict[str, Any]) -> None:
+    """Each limit a route declares is enforced on that route and method, under its own setting.
+
+    Every declared setting is set to 1 per minute and the default far above it: the second request of
+    a fresh client address is refused by the route's own limit (its `X-RateLimit-Limit` is 1).
+    """
+    declared = _declared(app)
+    assert declared, "no route declares a limit of its own"
+    strict = {_setting_name(limit): "1 per minute" for _, _, _, limit in declared}
+    served = databases.make_app(
+        app.config["SQLALCHEMY_DATABASE_URI"],
+        {**app_overrides, "RATELIMIT_DEFAULT": "1000 per minute", **strict},
+    )
+    client = served.test_client()
+    spec = client.get("/openapi.json").get_json()
+    adapter = served.url_map.bind("localhost")
+    for n, (method, path, endpoint, limit) in enumerate(_declared(served), start=1):
+        (rule,) = served.url_map.iter_rules(endpoint)
+        url = adapter.build(endpoint, {argument: uuid7() for argument in rule.arguments}, method=method)
+        body = _fullest_body(spec, path, method)
+        responses = [
+            client.open(url, method=method, json=body, environ_base={"REMOTE_ADDR": f"198.51.100.{n}"})
+            for _ in range(2)
+        ]
+        where = f"{method} {path} ({_setting_name(limit)})"
+        assert [response.status_code == 429 for response in responses] == [False, True], where
+        assert_rate_limited(responses[1])
+        assert responses[1].headers["X-RateLimit-Limit"] == "1", where
+    databases.dispose(served)
+
+
+def test_every_declared_limit_is_in_the_reference(app: Flask) -> None:
+    """docs/api.md's Rate limits table lists each route with a limit of its own, and only those."""
+    reference = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
+    section = reference.split("### Rate limits", 1)[1].split("\n### ", 1)[0]
+    documented = set(
+        re.findall(r"^\| `([A-Z]+) (\S+)`[^|]*\| `(RATELIMIT_\w+)`", section, flags=re.MULTILINE)
+    )
+    declared = {(method, path, _setting_name(limit)) for method, path, _, limit in _declared(app)}
+    assert declared
+    assert declared == documented
 
 
 def test_no_log_line_names_the_targeted_address(

@@ -259,7 +259,17 @@ def test_the_master_serves_the_workers_metrics_on_their_own_port(
 
 
 def test_metrics_listen_on_loopback_unless_configured(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert load_conf(monkeypatch)._settings.metrics_bind == "127.0.0.1:9102"
+    assert load_conf(monkeypatch, APP_ENV="test")._settings.metrics_bind == "127.0.0.1:9102"
+    assert load_conf(monkeypatch, METRICS_BIND="0.0.0.0:9102")._settings.metrics_bind == "0.0.0.0:9102"
+
+
+def test_in_development_the_master_serves_no_metrics_and_the_app_port_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    conf = load_conf(monkeypatch, APP_ENV="development")
+    assert conf._settings.metrics_bind is None
+    conf.when_ready(Master())
+    assert conf._metrics_listener is None
 
 
 def test_a_taken_metrics_address_is_logged_and_the_app_still_starts(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.domain.clients import Client, limit_key, normalised_address
+from app.domain.clients import USER_AGENT_MAX_LENGTH, Client, limit_key, normalised_address, stored_user_agent
 
 
 @pytest.mark.parametrize(
@@ -69,3 +69,11 @@ def test_a_limit_counts_an_ipv4_address_or_an_ipv6_64(address: str, key: str) ->
 def test_a_client_keeps_only_a_normalised_address() -> None:
     assert Client.of("<script>", "Agent/1.0") == Client(address=None, user_agent="Agent/1.0")
     assert Client.of("::ffff:192.0.2.1", None) == Client(address="192.0.2.1", user_agent=None)
+
+
+def test_a_stored_user_agent_shows_each_control_character_as_a_replacement() -> None:
+    assert stored_user_agent("Agent\x00/1.0\x1b[31m\x85") == "Agent\ufffd/1.0\ufffd[31m\ufffd"
+    assert stored_user_agent("Mozilla/5.0 (X11; Linux)") == "Mozilla/5.0 (X11; Linux)"
+    assert stored_user_agent("") is None
+    assert stored_user_agent(None) is None
+    assert Client.of(None, "a" * 300 + "\x00").user_agent == "a" * USER_AGENT_MAX_LENGTH

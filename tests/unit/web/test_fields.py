@@ -3,7 +3,14 @@ import unicodedata
 import marshmallow as ma
 import pytest
 
-from app.web.fields import DisplayName, Password, StrictBoolean, TrimmedEmail
+from app.web.fields import (
+    DisplayName,
+    MultiLineText,
+    Password,
+    SingleLineText,
+    StrictBoolean,
+    TrimmedEmail,
+)
 
 
 def test_trimmed_email_trims_whitespace() -> None:
@@ -224,3 +231,69 @@ def test_display_name_is_nfc_normalised() -> None:
 def test_display_name_keeps_joiners_in_skin_toned_emoji_sequences() -> None:
     name = "Ann \U0001f469\U0001f3fd\u200d\U0001f4bb"
     assert DisplayName().deserialize(name) == name
+
+
+def test_single_line_text_is_nfc_and_trimmed() -> None:
+    assert SingleLineText().deserialize("  Cafe\u0301 au lait \t") == "Caf\u00e9 au lait"
+
+
+def test_single_line_text_keeps_emoji_and_joined_scripts() -> None:
+    for text in (
+        "\u2764\ufe0f",
+        "\U0001f469\u200d\U0001f4bb",
+        "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645",
+    ):
+        assert SingleLineText().deserialize(text) == text
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "a\x00b",
+        "a\tb",
+        "a\nb",
+        "a\rb",
+        "a\x1b[31mb",
+        "a\x7fb",
+        "a\x85b",
+        "a\u2028b",
+        "a\u2029b",
+        "a\u200bb",
+        "a\u202eb",
+        "a\u2060b",
+        "a\ufeffb",
+        "a\U000e0041b",
+        "a\ue000b",
+        "a" + chr(0xD800) + "b",
+    ],
+)
+def test_single_line_text_refuses_what_does_not_show_as_it_reads(value: str) -> None:
+    with pytest.raises(ma.ValidationError):
+        SingleLineText().deserialize(value)
+
+
+def test_multi_line_text_keeps_tabs_line_breaks_and_whitespace_as_sent() -> None:
+    text = "  First line\n\tindented\r\nlast \u200f\u05e9\u05dc\u05d5\u05dd  "
+    assert MultiLineText().deserialize(text) == text
+
+
+@pytest.mark.parametrize(
+    "value", ["a\x00b", "a\rb", "a\r", "a\x1b[31mb", "a\x7fb", "a\x85b", "a\x0bb", "a" + chr(0xDC00) + "b"]
+)
+def test_multi_line_text_refuses_nul_other_controls_and_lone_surrogates(value: str) -> None:
+    with pytest.raises(ma.ValidationError):
+        MultiLineText().deserialize(value)
+
+
+@pytest.mark.parametrize("value", ["correct\x00horse", "\x00" * 8, "correct" + chr(0xD800) + "horse"])
+def test_password_refuses_nul_and_lone_surrogates(value: str) -> None:
+    with pytest.raises(ma.ValidationError):
+        Password().deserialize(value)
+
+
+def test_password_is_taken_as_sent() -> None:
+    assert Password().deserialize("  spaced\tpass\u00e9  ") == "  spaced\tpass\u00e9  "
+
+
+def test_display_name_builds_on_single_line_text() -> None:
+    assert issubclass(DisplayName, SingleLineText)
