@@ -7,7 +7,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install lint typecheck pytest migrate bench clean openapi openapi-check client
+.PHONY: run test install lint typecheck pytest migrate bench clean openapi openapi-check client resource
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,12 @@ bench: install
 # The committed OpenAPI document: regenerate it after changing the API (a test fails until you do).
 openapi: install
 	APP_ENV=development $(BIN)/flask --app wsgi spec write docs/openapi.json
+
+# A new owner-scoped resource: `make resource NAME=widgets` (plural, snake_case) writes its feature
+# package, migration, tests and docs (docs/adding-a-resource.md); a taken or unsafe name writes nothing.
+resource: install
+	@test -n "$(NAME)" || { echo "usage: make resource NAME=<plural, snake_case>  (such as widgets)"; exit 2; }
+	APP_ENV=$${APP_ENV:-development} $(BIN)/flask --app wsgi resource new '$(NAME)'
 
 # A typed Python client (build/client) from the committed document; the generator formats it with
 # the venv's ruff. tests/e2e/test_generated_client.py does the same from the served document.

@@ -85,6 +85,7 @@ class KeelUnitOfWork(SqlUnitOfWork):
         self.reset_tokens = SqlResetTokenRepository(session)
         self.outbox = SqlOutboxRepository(session)
         self.audit = SqlAuditTrail(session, context=audit_context)
+        # make resource: generated repositories above this line
         self._publish = publish
 
     def commit(self) -> None:
@@ -189,6 +190,8 @@ class Container:
             verification=self.email_verification(),
             clock=self.clock,
         )
+
+    # make resource: generated services above this line
 
     def idempotency(self) -> IdempotencyService:
         return IdempotencyService(

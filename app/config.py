@@ -128,6 +128,7 @@ class Settings:
     idempotency_ttl_seconds: int
     idempotency_lock_seconds: int
     allow_unsafe_settings: tuple[str, ...]
+    # make resource: generated settings above this line
 
     @property
     def is_production(self) -> bool:
@@ -259,6 +260,7 @@ def load_settings(overrides: Mapping[str, Any] | None = None, *, instance_path: 
         "ratelimit_password_reset_confirm": env.str(
             "RATELIMIT_PASSWORD_RESET_CONFIRM", "10 per 15 minutes", validate=_rate_limit
         ),
+        # make resource: generated settings are read above this line
     }
     try:
         env.seal()

@@ -20,6 +20,7 @@ from app.cli.audit import audit_cli
 from app.cli.auth import auth_cli
 from app.cli.idempotency import idempotency_cli
 from app.cli.outbox import outbox_cli
+from app.cli.resource import resource_cli
 from app.cli.spec import spec_cli
 from app.cli.users import users_cli
 from app.cli.worker import worker_command
@@ -37,6 +38,15 @@ from app.web.json_provider import OrjsonProvider
 from app.web.paths import API_PREFIX
 from app.web.proxies import TrustedProxies
 from app.web.rate_limits import init_rate_limits
+
+# The API's blueprints, in the order the OpenAPI document lists them.
+FEATURE_BLUEPRINTS = (
+    health_blp,
+    auth_blp,
+    users_blp,
+    audit_blp,
+    # make resource: generated blueprints above this line
+)
 
 API_TITLE = "Keel"
 API_VERSION = "1.1.0"
@@ -149,7 +159,7 @@ def _register_blueprints(app: Flask, api: ProblemApi, *, docs: bool) -> None:
     api.spec.components.security_scheme(
         "refreshCookie", {"type": "apiKey", "in": "cookie", "name": "refresh_token_cookie"}
     )
-    for blueprint in (health_blp, auth_blp, users_blp, audit_blp):
+    for blueprint in FEATURE_BLUEPRINTS:
         api.register_blueprint(blueprint)
 
 
@@ -193,3 +203,4 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(worker_command)
     app.cli.add_command(spec_cli)
     app.cli.add_command(idempotency_cli)
+    app.cli.add_command(resource_cli)

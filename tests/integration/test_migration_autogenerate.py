@@ -24,8 +24,8 @@ ROOT = Path(__file__).resolve().parents[2]
 NUMBERED = re.compile(r"\d{8}_(\d{4})_\w+\.py")
 
 # A new table using Keel's column types, and a new indexed column on an existing table.
-WIDGETS_MODULE = '''
-"""Widgets: a schema change for `flask db migrate` to find."""
+PROBE_MODULE = '''
+"""Probe rows: a schema change for `flask db migrate` to find."""
 
 from __future__ import annotations
 
@@ -40,8 +40,8 @@ from app.persistence.base import Base, UTCDateTime
 from app.users.models import User
 
 
-class Widget(Base):
-    __tablename__ = "widgets"
+class ProbeRow(Base):
+    __tablename__ = "probe_rows"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     owner_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
@@ -156,11 +156,11 @@ def test_revision_writes_the_next_numbered_revision_for_a_hand_written_change(
 ) -> None:
     before = revisions(project)
 
-    flask_db(project, database_url, "revision", "-m", "backfill widgets")
+    flask_db(project, database_url, "revision", "-m", "backfill probe_rows")
 
     (written,) = revisions(project) - before
     number = f"{newest_number(before) + 1:04d}"
-    assert re.fullmatch(rf"\d{{8}}_{number}_backfill_widgets\.py", written), written
+    assert re.fullmatch(rf"\d{{8}}_{number}_backfill_probe_rows\.py", written), written
     source = (project / "migrations" / "versions" / written).read_text()
     assert f'revision = "{number}"' in source
     assert f'down_revision = "{newest_number(before):04d}"' in source
@@ -173,16 +173,16 @@ def test_migrate_writes_the_next_numbered_revision_that_upgrades_and_downgrades(
 ) -> None:
     before = revisions(project)
     newest = newest_number(before)
-    (project / "app" / "widgets.py").write_text(WIDGETS_MODULE)
+    (project / "app" / "probe_rows.py").write_text(PROBE_MODULE)
     with (project / "app" / "models.py").open("a") as models:
-        models.write("\nfrom app.widgets import Widget  # noqa: E402,F401\n")
+        models.write("\nfrom app.probe_rows import ProbeRow  # noqa: E402,F401\n")
     tables_before = schema(database_url)
 
-    flask_db(project, database_url, "migrate", "-m", "add widgets")
+    flask_db(project, database_url, "migrate", "-m", "add probe_rows")
 
     (written,) = revisions(project) - before
     number = f"{newest + 1:04d}"
-    assert re.fullmatch(rf"\d{{8}}_{number}_add_widgets\.py", written), written
+    assert re.fullmatch(rf"\d{{8}}_{number}_add_probe_rows\.py", written), written
     source = (project / "migrations" / "versions" / written).read_text()
     assert f'revision = "{number}"' in source
     assert f'down_revision = "{newest:04d}"' in source
@@ -192,8 +192,11 @@ def test_migrate_writes_the_next_numbered_revision_that_upgrades_and_downgrades(
     assert source.count("sa.DateTime(timezone=True)") == 3, source
     # A new table and its indexes read as the existing revisions do; only the change to an existing
     # table's columns (which SQLite makes by copying the table) is batched, as in 0003 and 0006.
-    assert 'op.create_table(\n        "widgets",' in source, source
-    assert 'op.create_index(op.f("ix_widgets_created_at"), "widgets", ["created_at"], unique=False)' in source
+    assert 'op.create_table(\n        "probe_rows",' in source, source
+    assert (
+        'op.create_index(op.f("ix_probe_rows_created_at"), "probe_rows", ["created_at"], unique=False)'
+        in source
+    )
     assert source.count("batch_alter_table") == 2, source
     assert (
         'with op.batch_alter_table("users", schema=None) as batch_op:\n        batch_op.add_column(' in source
@@ -202,16 +205,16 @@ def test_migrate_writes_the_next_numbered_revision_that_upgrades_and_downgrades(
 
     flask_db(project, database_url, "upgrade")
     upgraded = schema(database_url)
-    assert upgraded["widgets"] == {
+    assert upgraded["probe_rows"] == {
         "id",
         "owner_id",
         "name",
         "created_at",
         "expires_at",
         "details",
-        "ix_widgets_owner_id",
-        "ix_widgets_created_at",
-        "uq_widgets_name",
+        "ix_probe_rows_owner_id",
+        "ix_probe_rows_created_at",
+        "uq_probe_rows_name",
     }
     assert {"last_seen_at", "ix_users_last_seen_at"} <= upgraded["users"]
     output = flask_db(project, database_url, "migrate", "-m", "nothing changed")
