@@ -6,4 +6,11 @@ from app.idempotency.models import IdempotencyKey
 from app.outbox.models import OutboxMessage
 from app.users.models import User
 
-__all__ = ["AuditEvent", "AuthSession", "IdempotencyKey", "OutboxMessage", "PasswordResetToken", "User"]
+__all__ = [
+    "AuditEvent",
+    "AuthSession",
+    "IdempotencyKey",
+    "OutboxMessage",
+    "PasswordResetToken",
+    "User",
+]

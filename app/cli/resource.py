@@ -37,7 +37,8 @@ def new(name: str) -> None:
     # The project's own ruff over the files just written: imports in order, the house format.
     subprocess.run([*ruff, "check", "--quiet", "--fix", "--select", "I", *python], check=True, cwd=ROOT)  # noqa: S603
     subprocess.run([*ruff, "format", "--quiet", *python], check=True, cwd=ROOT)  # noqa: S603
-    for path, lines in scaffold.summary(planned).items():
+    for path in planned.created:
+        lines = (ROOT / path).read_text(encoding="utf-8").count("\n")
         click.echo(f"created {path} ({lines} lines)")
     for path in planned.edited:
         click.echo(f"edited  {path}")

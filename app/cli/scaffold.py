@@ -11,7 +11,7 @@ from __future__ import annotations
 import builtins
 import keyword
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -163,14 +163,13 @@ def insert_before_heading(text: str, heading: str, block: str, *, path: str) -> 
 
 
 def add_to_all(text: str, name: str, *, path: str) -> str:
-    """Add a name to a module's one-line or multi-line `__all__` list."""
+    """Add a name to a module's `__all__` list, one name a line (so the edit is one added line)."""
     match = re.search(r"^__all__ = \[(.*?)\]", text, re.MULTILINE | re.DOTALL)
     if match is None:
         raise RefusedName(f"{path} has no __all__ list; restore it and run again.")
     names = sorted({*re.findall(r'"(\w+)"', match[1]), name})
-    return (
-        text[: match.start()] + "__all__ = [" + ", ".join(f'"{n}"' for n in names) + "]" + text[match.end() :]
-    )
+    listed = "".join(f'    "{n}",\n' for n in names)
+    return f"{text[: match.start()]}__all__ = [\n{listed}]{text[match.end() :]}"
 
 
 def plan(root: Path, plural: str, *, taken: Iterable[str] = (), now: datetime | None = None) -> Plan:
@@ -310,8 +309,3 @@ def apply(root: Path, planned: Plan) -> list[Path]:
         path.write_text(text, encoding="utf-8")
         written.append(path)
     return written
-
-
-def summary(planned: Plan) -> Mapping[str, int]:
-    """Lines per created file, for the command's report."""
-    return {path: text.count("\n") for path, text in planned.created.items()}
