@@ -11,8 +11,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import IntegrityError
 from uuid6 import uuid7
@@ -24,7 +23,6 @@ from app.domain.attempts import AttemptBudget, TooManyAttempts
 from app.domain.audit import AuditTrail
 from app.domain.clients import Client
 from app.domain.emails import normalize_email
-from app.domain.errors import PreconditionFailed
 from app.domain.outbox import Outbox
 from app.domain.pagination import Cursor
 from app.domain.passwords import PasswordHasher
@@ -33,24 +31,13 @@ from app.users.errors import EmailTaken
 from app.users.models import User
 from app.users.repository import UserRepository
 from app.users.service import UsersUnitOfWork
+from tests.support.fake_tables import FakeLog, FakeTable, FakeTransaction, VersionedFakeTable, newest_first
 
 START = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 # The client that logs in and refreshes in service tests, and another one holding a stolen token.
 CLIENT = Client(address="198.51.100.7", user_agent="KeelTest/1.0")
 THIEF = Client(address="203.0.113.66", user_agent="KeelTest/1.0")
 DEFAULT_PASSWORD = "Quiet-Harbour-Lantern-42"
-
-# The columns whose change makes SQLAlchemy issue an UPDATE, and so bump `version`.
-_USER_COLUMNS = (
-    "email",
-    "email_normalized",
-    "name",
-    "password_hash",
-    "role",
-    "is_active",
-    "created_at",
-    "updated_at",
-)
 
 
 class FakeClock:
@@ -171,86 +158,21 @@ def _unique_violation(column: str) -> IntegrityError:
     return IntegrityError("INSERT", {}, Exception(f"UNIQUE constraint failed: {column}"))
 
 
-class FakeUserRepository:
+class FakeUserRepository(VersionedFakeTable[User]):
+    """Users; a duplicate email is EmailTaken, as uq_users_email_normalized makes it."""
+
     def __init__(self, clock: FakeClock | None = None) -> None:
-        self._clock = clock or FakeClock()
-        self._rows: dict[uuid.UUID, User] = {}
-        self._flushed: dict[uuid.UUID, dict[str, Any]] = {}
-        # The version each row has "in the database"; another writer may move it (bump_stored_version).
-        self._versions: dict[uuid.UUID, int] = {}
-
-    def __len__(self) -> int:
-        return len(self._rows)
-
-    def all(self) -> list[User]:
-        return list(self._rows.values())
-
-    def get(self, user_id: uuid.UUID) -> User | None:
-        return self._rows.get(user_id)
+        super().__init__(User, clock or FakeClock())
 
     def get_by_email(self, email: str) -> User | None:
         wanted = normalize_email(email)
         return next((u for u in self._rows.values() if u.email_normalized == wanted), None)
 
     def add(self, user: User) -> None:
-        self._fill_defaults(user)
-        self._store_utc(user)
-        if self._email_owner(user.email_normalized, other_than=None) is not None:
-            raise EmailTaken()
-        self._rows[user.id] = user
-        self._flushed[user.id] = self._values(user)
-        self._versions[user.id] = user.version
-        self.flush()
+        self._insert(user)
 
     def delete(self, user: User) -> None:
-        if self._versions[user.id] != user.version:
-            raise PreconditionFailed("The resource was changed by another request; read it again.")
-        del self._rows[user.id]
-        del self._flushed[user.id]
-        del self._versions[user.id]
-
-    def flush(self) -> None:
-        """Persist changed rows, as the ORM's versioned UPDATE would: a row changed by another writer
-        since it was read, or a duplicate email, undoes the pending changes like a rollback."""
-        changed = [u for u in self._rows.values() if self._values(u) != self._flushed[u.id]]
-        for user in changed:
-            if self._versions[user.id] != user.version:
-                self._undo(changed)
-                raise PreconditionFailed("The resource was changed by another request; read it again.")
-            if self._email_owner(user.email_normalized, other_than=user.id) is not None:
-                self._undo(changed)
-                raise EmailTaken()
-        for user in changed:
-            self._store_utc(user)
-            user.version += 1
-            self._versions[user.id] = user.version
-            self._flushed[user.id] = self._values(user)
-
-    def stored_version(self, user_id: uuid.UUID) -> int:
-        return self._versions[user_id]
-
-    def bump_stored_version(self, user_id: uuid.UUID) -> None:
-        """Another request updates the row behind this one's back."""
-        self._versions[user_id] += 1
-
-    def _undo(self, changed: list[User]) -> None:
-        for pending in changed:
-            for name, value in self._flushed[pending.id].items():
-                setattr(pending, name, value)
-
-    def restore(self, rows: dict[uuid.UUID, tuple[User, dict[str, Any]]]) -> None:
-        """Put the rows back as a rollback would: drop newer rows, bring back deleted ones, reset
-        every column."""
-        for user_id in [key for key in self._rows if key not in rows]:
-            del self._rows[user_id]
-            del self._flushed[user_id]
-            del self._versions[user_id]
-        for user_id, (user, values) in rows.items():
-            self._rows[user_id] = user
-            for name, value in values.items():
-                setattr(user, name, value)
-            self._flushed[user_id] = self._values(user)
-            self._versions[user_id] = user.version
+        self._remove(user)
 
     def count_active_admins(self, *, lock: bool = False) -> int:
         """No rows to lock here: that the rule holds them is proven on PostgreSQL
@@ -263,12 +185,9 @@ class FakeUserRepository:
         rows = [
             u
             for u in self._rows.values()
-            if (role is None or u.role == role)
-            and (is_active is None or u.is_active is is_active)
-            and (after is None or (u.created_at, u.id) < (after.created_at, after.id))
+            if (role is None or u.role == role) and (is_active is None or u.is_active is is_active)
         ]
-        rows.sort(key=lambda u: (u.created_at, u.id), reverse=True)
-        return rows[:limit]
+        return newest_first(rows, limit=limit, after=after)
 
     def bulk_insert(self, rows: Sequence[dict[str, Any]]) -> None:
         users = [User(**row) for row in rows]
@@ -278,49 +197,19 @@ class FakeUserRepository:
                 raise _unique_violation("users.email_normalized")
             seen.add(user.email_normalized)
         for user in users:
-            self._rows[user.id] = user
-            self._flushed[user.id] = self._values(user)
-            self._versions[user.id] = user.version
+            self._keep(user)
 
-    @staticmethod
-    def _store_utc(user: User) -> None:
-        """What the UTC column type does: every timestamp comes back aware and in UTC."""
-        user.created_at = user.created_at.astimezone(UTC)
-        user.updated_at = user.updated_at.astimezone(UTC)
-
-    def _fill_defaults(self, user: User) -> None:
-        """What the column defaults do on INSERT."""
-        now = self._clock()
-        if user.id is None:
-            user.id = uuid7()
-        if user.role is None:
-            user.role = "user"
-        if user.is_active is None:
-            user.is_active = True
-        if user.version is None:
-            user.version = 1
-        if user.created_at is None:
-            user.created_at = now
-        if user.updated_at is None:
-            user.updated_at = now
-
-    def _email_owner(self, email_normalized: str, *, other_than: uuid.UUID | None) -> User | None:
-        return next(
-            (u for u in self._rows.values() if u.email_normalized == email_normalized and u.id != other_than),
-            None,
-        )
-
-    @staticmethod
-    def _values(user: User) -> dict[str, Any]:
-        return {name: getattr(user, name) for name in _USER_COLUMNS}
+    def _check(self, user: User) -> None:
+        if any(u.email_normalized == user.email_normalized and u.id != user.id for u in self._rows.values()):
+            raise EmailTaken()
 
 
-class FakeSessionRepository:
+class FakeSessionRepository(FakeTable[AuthSession]):
     """Refresh sessions; rows of deleted users vanish, as ON DELETE CASCADE makes them."""
 
     def __init__(self, users: FakeUserRepository) -> None:
+        super().__init__(AuthSession, users.clock)
         self._users = users
-        self._rows: dict[uuid.UUID, AuthSession] = {}
 
     def all(self) -> list[AuthSession]:
         return [s for s in self._rows.values() if self._users.get(s.user_id) is not None]
@@ -419,21 +308,6 @@ class FakeSessionRepository:
         return user
 
 
-_SESSION_COLUMNS = (
-    "refresh_token_hash",
-    "previous_token_hash",
-    "rotated_at",
-    "expires_at",
-    "client_address",
-    "user_agent",
-    "revoked_at",
-    "revoked_reason",
-)
-
-
-_Snapshot = tuple[dict[uuid.UUID, tuple[User, dict[str, Any]]], dict[uuid.UUID, dict[str, Any]]]
-
-
 @dataclass(frozen=True)
 class RecordedMessage:
     kind: str
@@ -447,11 +321,12 @@ class RecordedEvent:
     subject_id: uuid.UUID | None
 
 
-class FakeAuditTrail:
+class FakeAuditTrail(FakeLog[RecordedEvent]):
     """Audit events as a list; the fake unit of work drops those of a block that did not commit."""
 
     def __init__(self) -> None:
         self.events: list[RecordedEvent] = []
+        super().__init__(self.events)
 
     def record(
         self, event: str, *, actor_id: uuid.UUID | None, subject_id: uuid.UUID | None, now: datetime
@@ -459,86 +334,43 @@ class FakeAuditTrail:
         self.events.append(RecordedEvent(event, actor_id, subject_id))
 
 
-class FakeOutbox:
+class FakeOutbox(FakeLog[RecordedMessage]):
     """Outbox messages as a list; the fake unit of work drops those of a block that did not commit."""
 
     def __init__(self) -> None:
         self.messages: list[RecordedMessage] = []
+        super().__init__(self.messages)
 
     def add(self, kind: str, payload: Mapping[str, Any], *, now: datetime) -> uuid.UUID:
         self.messages.append(RecordedMessage(kind, dict(payload)))
         return uuid.uuid4()
 
 
-class FakeResetLinks:
+class FakeResetLinks(FakeLog[uuid.UUID]):
     """The reset-link port of the users domain: records whose links were voided."""
 
     def __init__(self) -> None:
         self.voided: list[uuid.UUID] = []
+        super().__init__(self.voided)
 
     def use_all_for_user(self, user_id: uuid.UUID, *, now: datetime) -> int:
         self.voided.append(user_id)
         return 0
 
 
-class FakeUnitOfWork:
-    """The fake repositories in one transaction: leaving the block without a commit puts every row
-    back as it was on entry, as the SQL unit of work's rollback does. Counts commits and rollbacks."""
+class FakeUnitOfWork(FakeTransaction):
+    """Keel's repositories in one fake transaction (see FakeTransaction): a feature's own unit of
+    work subclasses it and adds its repository as an attribute, nothing more."""
 
-    def __init__(self, users: FakeUserRepository, sessions: FakeSessionRepository) -> None:
-        self.users = users
-        self.sessions = sessions
+    def __init__(
+        self, users: FakeUserRepository | None = None, sessions: FakeSessionRepository | None = None
+    ) -> None:
+        super().__init__()
+        self.users = users if users is not None else FakeUserRepository()
+        self.sessions = sessions if sessions is not None else FakeSessionRepository(self.users)
         self.outbox = FakeOutbox()
         self.audit = FakeAuditTrail()
         self.reset_tokens = FakeResetLinks()
-        self._outbox_mark = 0
-        self._voided_mark = 0
-        self._audit_mark = 0
-        self.commits = 0
-        self.rollbacks = 0
-        self._committed = False
-        self._snapshot: _Snapshot = ({}, {})
-
-    def __enter__(self) -> Self:
-        self._committed = False
-        self._snapshot = self._take_snapshot()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if not self._committed:
-            self.rollbacks += 1
-            self._restore()
-
-    def commit(self) -> None:
-        self.commits += 1
-        self._committed = True
-
-    def _take_snapshot(self) -> _Snapshot:
-        self._outbox_mark = len(self.outbox.messages)
-        self._audit_mark = len(self.audit.events)
-        self._voided_mark = len(self.reset_tokens.voided)
-        users = {u.id: (u, {**FakeUserRepository._values(u), "version": u.version}) for u in self.users.all()}
-        sessions = {
-            s.id: {name: getattr(s, name) for name in _SESSION_COLUMNS} for s in self.sessions._rows.values()
-        }
-        return users, sessions
-
-    def _restore(self) -> None:
-        del self.outbox.messages[self._outbox_mark :]
-        del self.audit.events[self._audit_mark :]
-        del self.reset_tokens.voided[self._voided_mark :]
-        users, sessions = self._snapshot
-        self.users.restore(users)
-        for session_id in [key for key in self.sessions._rows if key not in sessions]:
-            del self.sessions._rows[session_id]
-        for session_id, values in sessions.items():
-            for name, value in values.items():
-                setattr(self.sessions._rows[session_id], name, value)
 
 
 def add_user(

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEvent
 from app.domain.pagination import Cursor
+from app.persistence.keyset import newest_first
 
 log = logging.getLogger("keel.audit")
 
@@ -65,13 +66,7 @@ class SqlAuditTrail:
         )
 
     def page(self, *, limit: int, after: Cursor | None, where: AuditFilter) -> Sequence[AuditEvent]:
-        statement = (
-            sa.select(AuditEvent).order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc()).limit(limit)
-        )
-        if after is not None:
-            statement = statement.where(
-                sa.tuple_(AuditEvent.created_at, AuditEvent.id) < (after.created_at, after.id)
-            )
+        statement = newest_first(AuditEvent, limit=limit, after=after)
         if where.event is not None:
             statement = statement.where(AuditEvent.event == where.event)
         if where.user_id is not None:

@@ -9,10 +9,9 @@ from flask.views import MethodView
 from app.audit.repository import AuditFilter
 from app.audit.schemas import AuditPageSchema, AuditQuerySchema
 from app.composition import container
-from app.web.api import header_doc
 from app.web.auth_guard import BEARER_SECURITY, access_token_required, current_principal
 from app.web.blueprint import Blueprint
-from app.web.pages import page_response
+from app.web.pages import NEXT_LINK, page_response
 from app.web.paths import API_V1
 
 blp = Blueprint("audit", __name__, url_prefix=f"{API_V1}/audit-events", description="Audit trail (admins)")
@@ -23,11 +22,7 @@ class AuditEvents(MethodView):
     @access_token_required
     @blp.doc(operationId="listAuditEvents", security=BEARER_SECURITY)
     @blp.arguments(AuditQuerySchema, location="query", as_kwargs=True)
-    @blp.response(
-        200,
-        AuditPageSchema,
-        headers={"Link": header_doc('Next page, rel="next" (absent on the last page)', required=False)},
-    )
+    @blp.response(200, AuditPageSchema, headers=NEXT_LINK)
     @blp.alt_response(401, description="Missing, invalid or revoked token")
     @blp.alt_response(403, description="Admins only")
     @blp.alt_response(422, description="Bad limit, cursor, event, user id or time range")
@@ -44,8 +39,5 @@ class AuditEvents(MethodView):
             .audit_service()
             .list(current_principal(), limit=query["limit"], after=query.get("cursor"), where=where)
         )
-        filters = {name: query.get(name) for name in ("event", "user_id", "since", "until")}
         public_base_url = container().settings.public_base_url
-        return page_response(
-            page, "audit.AuditEvents", limit=query["limit"], filters=filters, public_base_url=public_base_url
-        )
+        return page_response(page, "audit.AuditEvents", query, public_base_url=public_base_url)

@@ -3,9 +3,10 @@
 import marshmallow as ma
 
 from app.domain.audit import EVENTS
-from app.users.schemas import CursorField
 from app.web.fields import SingleLineText, UtcDateTime
+from app.web.page_schemas import PageQuerySchema, limit_field, page_schema
 
+# Events are small rows read in bulk by admins: larger pages than the users listing.
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 
@@ -32,9 +33,8 @@ class AuditEventSchema(ma.Schema):
     created_at = ma.fields.AwareDateTime(required=True)
 
 
-class AuditQuerySchema(ma.Schema):
-    limit = ma.fields.Integer(load_default=DEFAULT_LIMIT, validate=ma.validate.Range(min=1, max=MAX_LIMIT))
-    cursor = CursorField()
+class AuditQuerySchema(PageQuerySchema):
+    limit = limit_field(default=DEFAULT_LIMIT, maximum=MAX_LIMIT)
     event = SingleLineText(validate=ma.validate.OneOf(EVENTS))
     user_id = ma.fields.UUID(metadata={"description": "Events whose actor or subject is this user"})
     since = UtcDateTime(metadata={"description": "At or after this time (with a UTC offset)"})
@@ -47,8 +47,4 @@ class AuditQuerySchema(ma.Schema):
             raise ma.ValidationError("`since` must be before `until`.", "since")
 
 
-class AuditPageSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(AuditEventSchema), required=True)
-    next_cursor = ma.fields.String(
-        allow_none=True, required=True, metadata={"description": "The next page's cursor; null on the last"}
-    )
+AuditPageSchema = page_schema(AuditEventSchema, "AuditPage")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
+from typing import Protocol
 
 from app.domain.errors import PreconditionFailed
 
@@ -20,3 +22,13 @@ class ExpectedVersion:
     def ensure_current(self, current: int) -> None:
         if current not in self.versions:
             raise PreconditionFailed()
+
+
+class Versioned(Protocol):
+    """A row under optimistic concurrency: its id and the version it was read at (what an ETag names)."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+
+    @property
+    def version(self) -> int: ...

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.domain.emails import normalize_email
 from app.domain.pagination import Cursor
+from app.persistence.keyset import newest_first
 from app.persistence.write_errors import ConstraintErrors, translated
 from app.users.errors import EmailTaken
 from app.users.models import User
@@ -67,11 +68,7 @@ class SqlUserRepository:
     def list_page(
         self, *, limit: int, after: Cursor | None, role: str | None, is_active: bool | None
     ) -> Sequence[User]:
-        statement = sa.select(User).order_by(User.created_at.desc(), User.id.desc()).limit(limit)
-        if after is not None:
-            # A row comparison is a seek on ix_users_created_at_id; the equivalent OR of two
-            # comparisons is only a filter, which reads every row before the cursor.
-            statement = statement.where(sa.tuple_(User.created_at, User.id) < (after.created_at, after.id))
+        statement = newest_first(User, limit=limit, after=after)  # a seek on ix_users_created_at_id
         if role is not None:
             statement = statement.where(User.role == role)
         if is_active is not None:

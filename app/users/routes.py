@@ -9,7 +9,6 @@ from flask import Response, request, url_for
 from flask.views import MethodView
 
 from app.composition import container
-from app.domain.versions import ExpectedVersion
 from app.users.models import User
 from app.users.schemas import (
     UserCreateSchema,
@@ -19,41 +18,25 @@ from app.users.schemas import (
     UserUpdateSchema,
 )
 from app.users.service import NewUser, UserChanges
-from app.web import etags
+from app.web import conditional
 from app.web.api import header_doc
 from app.web.auth_guard import BEARER_SECURITY, access_token_required, current_principal
 from app.web.blueprint import Blueprint
 from app.web.idempotency import KEY_PARAMETER, REPLAYED, REPLAYED_HEADER, idempotent
-from app.web.pages import page_response
+from app.web.pages import NEXT_LINK, page_response
 from app.web.paths import API_V1
 from app.web.rate_limits import rate_limit
 
 blp = Blueprint("users", __name__, url_prefix=f"{API_V1}/users", description="User accounts")
 
-_ETAG_HEADER = {"ETag": header_doc("Entity tag of the user")}
-_CONDITIONAL = [
-    {
-        "in": "header",
-        "name": "If-Match",
-        "schema": {"type": "string"},
-        "required": False,
-        "description": "Apply only if the user's current ETag matches (else 412)",
-    },
-]
-
-
-def _tagged(user: User, status: int = 200) -> tuple[User, int, dict[str, str]]:
-    return user, status, {"ETag": etags.etag_for(user.id, user.version)}
+_ETAG_HEADER = conditional.etag_header("user")
+_IF_MATCH = [conditional.if_match("user")]
 
 
 def _keeps_email() -> bool:
     """Only a change of email can answer `email_taken`, so only those count like registrations."""
     body = request.get_json(silent=True)
     return not (isinstance(body, dict) and "email" in body)
-
-
-def _expected_version(user_id: uuid.UUID) -> ExpectedVersion | None:
-    return etags.expected_version(request.headers.get("If-Match"), user_id)
 
 
 @blp.route("/me")
@@ -65,7 +48,7 @@ class Me(MethodView):
     def get(self) -> tuple[User, int, dict[str, str]]:
         """Read your own account."""
         actor = current_principal()
-        return _tagged(container().user_service().get(actor, actor.user_id))
+        return conditional.tagged(container().user_service().get(actor, actor.user_id))
 
 
 @blp.route("")
@@ -73,11 +56,7 @@ class Users(MethodView):
     @access_token_required
     @blp.doc(operationId="listUsers", security=BEARER_SECURITY)
     @blp.arguments(UserListQuerySchema, location="query", as_kwargs=True)
-    @blp.response(
-        200,
-        UserPageSchema,
-        headers={"Link": header_doc('Next page, rel="next" (absent on the last page)', required=False)},
-    )
+    @blp.response(200, UserPageSchema, headers=NEXT_LINK)
     @blp.alt_response(401, description="Missing, invalid or revoked token")
     @blp.alt_response(403, description="Admins only")
     @blp.alt_response(422, description="Bad limit, cursor or filter")
@@ -94,11 +73,7 @@ class Users(MethodView):
                 is_active=query.get("is_active"),
             )
         )
-        filters = {"role": query.get("role"), "is_active": query.get("is_active")}
-        public_base_url = container().settings.public_base_url
-        return page_response(
-            page, "users.Users", limit=query["limit"], filters=filters, public_base_url=public_base_url
-        )
+        return page_response(page, "users.Users", query, public_base_url=container().settings.public_base_url)
 
     @access_token_required
     @blp.doc(operationId="createUser", security=BEARER_SECURITY, parameters=[KEY_PARAMETER])
@@ -127,8 +102,7 @@ class Users(MethodView):
     def post(self, body: dict[str, Any]) -> tuple[User, int, dict[str, str]]:
         """Create a user of any role (admins only)."""
         user = container().user_service().create(current_principal(), NewUser(**body))
-        user, status, headers = _tagged(user, 201)
-        return user, status, {**headers, "Location": url_for("users.UserById", user_id=user.id)}
+        return conditional.tagged(user, 201, Location=url_for("users.UserById", user_id=user.id))
 
 
 @blp.route("/<uuid:user_id>")
@@ -137,28 +111,21 @@ class UserById(MethodView):
     @blp.doc(
         operationId="getUser",
         security=BEARER_SECURITY,
-        parameters=[
-            {"in": "header", "name": "If-None-Match", "schema": {"type": "string"}, "required": False}
-        ],
+        parameters=[conditional.IF_NONE_MATCH],
     )
     @blp.response(200, UserSchema, headers=_ETAG_HEADER)
-    @blp.alt_response(
-        304, description="Not modified: the If-None-Match ETag is current", headers=_ETAG_HEADER
-    )
+    @blp.alt_response(304, **conditional.not_modified("user"))
     @blp.alt_response(401, description="Missing, invalid or revoked token")
     @blp.alt_response(403, description="Not yours, and you are not an admin")
     @blp.alt_response(404, description="No such user (admins only)")
     def get(self, user_id: uuid.UUID) -> tuple[User, int, dict[str, str]] | Response:
         """Read a user (yourself, or anyone as an admin)."""
-        user, status, headers = _tagged(container().user_service().get(current_principal(), user_id))
-        candidates = etags.parse_header(request.headers.get("If-None-Match"))
-        if candidates and etags.matches(headers["ETag"], candidates, weak=True):
-            return Response(status=304, headers=headers)
-        return user, status, headers
+        user = container().user_service().get(current_principal(), user_id)
+        return conditional.tagged_or_not_modified(user)
 
     @rate_limit(lambda limits: limits.ratelimit_register, scope="email-change", exempt_when=_keeps_email)
     @access_token_required
-    @blp.doc(operationId="updateUser", security=BEARER_SECURITY, parameters=_CONDITIONAL)
+    @blp.doc(operationId="updateUser", security=BEARER_SECURITY, parameters=_IF_MATCH)
     @blp.arguments(UserUpdateSchema, example={"name": "Ada King"})
     @blp.response(200, UserSchema, headers=_ETAG_HEADER)
     @blp.alt_response(401, description="Missing, invalid or revoked token")
@@ -175,12 +142,14 @@ class UserById(MethodView):
         user = (
             container()
             .user_service()
-            .update(current_principal(), user_id, changes, expected_version=_expected_version(user_id))
+            .update(
+                current_principal(), user_id, changes, expected_version=conditional.expected_version(user_id)
+            )
         )
-        return _tagged(user)
+        return conditional.tagged(user)
 
     @access_token_required
-    @blp.doc(operationId="deleteUser", security=BEARER_SECURITY, parameters=_CONDITIONAL)
+    @blp.doc(operationId="deleteUser", security=BEARER_SECURITY, parameters=_IF_MATCH)
     @blp.response(204)
     @blp.alt_response(401, description="Missing, invalid or revoked token")
     @blp.alt_response(403, description="Not yours, and you are not an admin")
@@ -190,7 +159,7 @@ class UserById(MethodView):
     def delete(self, user_id: uuid.UUID) -> Response:
         """Delete a user; their tokens stop working at once."""
         container().user_service().delete(
-            current_principal(), user_id, expected_version=_expected_version(user_id)
+            current_principal(), user_id, expected_version=conditional.expected_version(user_id)
         )
         return Response(status=204)
 

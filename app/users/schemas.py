@@ -4,9 +4,9 @@ from typing import Any
 
 import marshmallow as ma
 
-from app.domain.pagination import DEFAULT_LIMIT, MAX_LIMIT, Cursor, InvalidCursor
 from app.users.models import ROLES
 from app.web.fields import DisplayName, Password, SingleLineText, StrictBoolean, TrimmedEmail
+from app.web.page_schemas import PageQuerySchema, page_schema
 
 
 class UserSchema(ma.Schema):
@@ -41,27 +41,9 @@ class UserUpdateSchema(ma.Schema):
             raise ma.ValidationError("Give at least one field to change.", "_schema")
 
 
-class CursorField(ma.fields.Field[Cursor]):
-    """An opaque keyset cursor; anything that does not decode is a 422, never a 500."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Cursor:
-        if not isinstance(value, str):
-            raise ma.ValidationError("Invalid cursor.")
-        try:
-            return Cursor.decode(value)
-        except InvalidCursor as error:
-            raise ma.ValidationError("Invalid cursor.") from error
-
-
-class UserListQuerySchema(ma.Schema):
-    limit = ma.fields.Integer(load_default=DEFAULT_LIMIT, validate=ma.validate.Range(min=1, max=MAX_LIMIT))
-    cursor = CursorField()
+class UserListQuerySchema(PageQuerySchema):
     role = SingleLineText(validate=ma.validate.OneOf(ROLES))
     is_active = ma.fields.Boolean()
 
 
-class UserPageSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(UserSchema), required=True)
-    next_cursor = ma.fields.String(
-        allow_none=True, required=True, metadata={"description": "The next page's cursor; null on the last"}
-    )
+UserPageSchema = page_schema(UserSchema, "UserPage")

@@ -159,6 +159,21 @@ def test_the_headers_the_hooks_add_are_documented_where_they_occur(client: Flask
     assert "ETag" in _headers(spec, paths["/api/v1/users/{user_id}"]["get"]["responses"]["304"])
 
 
+def test_every_cursor_parameter_is_typed_as_a_string(client: FlaskClient) -> None:
+    """A generated client types the cursor it hands back; an empty schema would make it `any`."""
+    spec = client.get("/openapi.json").get_json()
+    cursors = [
+        parameter["schema"]
+        for operations in spec["paths"].values()
+        for method, operation in operations.items()
+        if method != "parameters"
+        for parameter in operation.get("parameters", [])
+        if parameter["name"] == "cursor"
+    ]
+    assert len(cursors) >= 2
+    assert all(schema == {"type": "string"} for schema in cursors), cursors
+
+
 def test_every_request_body_has_an_example_the_service_accepts(
     client: FlaskClient, admin_tokens: Tokens
 ) -> None:

@@ -47,12 +47,6 @@ def without_request_details(body: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in body.items() if k not in ("request_id", "instance")}
 
 
-def etag_of(client: FlaskClient, user_id: uuid.UUID, tokens: Tokens) -> str:
-    response = client.get(user_url(user_id), headers=tokens.headers)
-    assert response.status_code == 200, response.get_json()
-    return response.headers["ETag"]
-
-
 def read_user(client: FlaskClient, user_id: uuid.UUID, tokens: Tokens) -> dict[str, Any]:
     response = client.get(user_url(user_id), headers=tokens.headers)
     assert response.status_code == 200, response.get_json()

@@ -7,8 +7,9 @@ import uuid
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.api.users.helpers import assert_problem, etag_of, read_user, user_url
+from tests.api.users.helpers import assert_problem, read_user, user_url
 from tests.support.accounts import Account, Tokens, create_account, login
+from tests.support.resources import etag_of
 
 ME = "/api/v1/users/me"
 
@@ -75,7 +76,7 @@ def test_delete_user_is_404_for_admin_on_a_missing_user(client: FlaskClient, adm
 def test_delete_user_is_412_when_if_match_is_stale(
     client: FlaskClient, user: Account, user_tokens: Tokens
 ) -> None:
-    stale = etag_of(client, user.id, user_tokens)
+    stale = etag_of(client, user_url(user.id), user_tokens)
     client.patch(user_url(user.id), json={"name": "Changed Meanwhile"}, headers=user_tokens.headers)
 
     response = client.delete(user_url(user.id), headers={**user_tokens.headers, "If-Match": stale})
@@ -87,7 +88,7 @@ def test_delete_user_is_412_when_if_match_is_stale(
 def test_delete_user_applies_when_if_match_is_current(
     client: FlaskClient, user: Account, user_tokens: Tokens
 ) -> None:
-    current = etag_of(client, user.id, user_tokens)
+    current = etag_of(client, user_url(user.id), user_tokens)
 
     response = client.delete(user_url(user.id), headers={**user_tokens.headers, "If-Match": current})
 

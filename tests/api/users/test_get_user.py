@@ -7,8 +7,9 @@ import uuid
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.api.users.helpers import assert_problem, etag_of, user_url, without_request_details
+from tests.api.users.helpers import assert_problem, user_url, without_request_details
 from tests.support.accounts import Account, Tokens, create_account
+from tests.support.resources import etag_of
 
 
 def test_get_user_returns_self_with_etag(client: FlaskClient, user: Account, user_tokens: Tokens) -> None:
@@ -32,7 +33,7 @@ def test_get_user_returns_another_user_to_an_admin(
 def test_get_user_is_304_without_body_when_if_none_match_is_current(
     client: FlaskClient, user: Account, user_tokens: Tokens
 ) -> None:
-    current = etag_of(client, user.id, user_tokens)
+    current = etag_of(client, user_url(user.id), user_tokens)
 
     response = client.get(user_url(user.id), headers={**user_tokens.headers, "If-None-Match": current})
 
@@ -44,7 +45,7 @@ def test_get_user_is_304_without_body_when_if_none_match_is_current(
 def test_get_user_is_304_when_if_none_match_lists_the_current_etag_weakly(
     client: FlaskClient, user: Account, user_tokens: Tokens
 ) -> None:
-    current = etag_of(client, user.id, user_tokens)
+    current = etag_of(client, user_url(user.id), user_tokens)
 
     response = client.get(
         user_url(user.id), headers={**user_tokens.headers, "If-None-Match": f'"other", W/{current}'}
@@ -56,7 +57,7 @@ def test_get_user_is_304_when_if_none_match_lists_the_current_etag_weakly(
 def test_get_user_is_200_when_if_none_match_is_stale(
     client: FlaskClient, user: Account, user_tokens: Tokens
 ) -> None:
-    stale = etag_of(client, user.id, user_tokens)
+    stale = etag_of(client, user_url(user.id), user_tokens)
     renamed = client.patch(user_url(user.id), json={"name": "Renamed"}, headers=user_tokens.headers)
     assert renamed.status_code == 200
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import re
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -15,30 +14,11 @@ from flask.testing import FlaskClient
 
 from tests.api.users.helpers import USERS, assert_problem, insert_users
 from tests.support.accounts import Account, Tokens, create_account
-
-LINK_NEXT = re.compile(r'^<(?P<url>[^>]+)>; rel="next"$')
+from tests.support.resources import LINK_NEXT, walk
 
 
 def b64(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def walk(client: FlaskClient, tokens: Tokens, **params: Any) -> list[dict[str, Any]]:
-    """Follow rel="next" links from the first page to the last; returns every page body."""
-    pages = []
-    response = client.get(USERS, query_string=params, headers=tokens.headers)
-    while True:
-        assert response.status_code == 200, response.get_json()
-        body = response.get_json()
-        pages.append(body)
-        link = response.headers.get("Link")
-        assert (link is not None) == (body["next_cursor"] is not None), (link, body["next_cursor"])
-        if link is None:
-            return pages
-        assert len(pages) < 100, "pagination does not terminate"
-        match = LINK_NEXT.match(link)
-        assert match, link
-        response = client.get(match["url"], headers=tokens.headers)
 
 
 def ids_of(pages: list[dict[str, Any]]) -> list[str]:
@@ -146,7 +126,7 @@ def test_list_users_walks_every_user_once_newest_first(
 ) -> None:
     created = [admin.id] + [create_account(app).id for _ in range(6)]
 
-    pages = walk(client, admin_tokens, limit=limit)
+    pages = walk(client, USERS, admin_tokens, limit=limit)
 
     assert ids_of(pages) == [str(user_id) for user_id in reversed(created)]
     assert all(len(page["items"]) <= limit for page in pages)
@@ -190,7 +170,7 @@ def test_list_users_filters_by_role(
     users = {str(create_account(app, role="user").id) for _ in range(2)}
     admins = {str(admin.id), str(create_account(app, role="admin").id)}
 
-    pages = walk(client, admin_tokens, limit=1, role=role)
+    pages = walk(client, USERS, admin_tokens, limit=1, role=role)
 
     assert set(ids_of(pages)) == (users if role == "user" else admins)
     assert all(item["role"] == role for page in pages for item in page["items"])
@@ -203,7 +183,7 @@ def test_list_users_filters_by_is_active(
     active = {str(admin.id)} | {str(user_id) for user_id in insert_users(app, 2)}
     inactive = {str(user_id) for user_id in insert_users(app, 2, is_active=False)}
 
-    pages = walk(client, admin_tokens, limit=1, is_active=str(is_active).lower())
+    pages = walk(client, USERS, admin_tokens, limit=1, is_active=str(is_active).lower())
 
     assert set(ids_of(pages)) == (active if is_active else inactive)
     assert all(item["is_active"] is is_active for page in pages for item in page["items"])
@@ -214,7 +194,7 @@ def test_list_users_returns_users_sharing_a_timestamp_once_each(
 ) -> None:
     tied = insert_users(app, 5, created_at=datetime(2024, 5, 1, 12, 0, tzinfo=UTC))
 
-    pages = walk(client, admin_tokens, limit=2)
+    pages = walk(client, USERS, admin_tokens, limit=2)
 
     ids = ids_of(pages)
     assert sorted(ids) == sorted([str(admin.id), *map(str, tied)])
@@ -226,7 +206,7 @@ def test_list_users_orders_users_sharing_a_timestamp_by_id_descending(
 ) -> None:
     tied = insert_users(app, 5, created_at=datetime(2024, 5, 1, 12, 0, tzinfo=UTC))
 
-    pages = walk(client, admin_tokens, limit=2)
+    pages = walk(client, USERS, admin_tokens, limit=2)
 
     expected = [str(admin.id)] + [str(user_id) for user_id in sorted(tied, reverse=True)]
     assert ids_of(pages) == expected

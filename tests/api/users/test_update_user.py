@@ -11,8 +11,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from tests.api.users.helpers import assert_problem, etag_of, read_user, user_url
+from tests.api.users.helpers import assert_problem, read_user, user_url
 from tests.support.accounts import Account, Tokens, create_account, login, unique_email
+from tests.support.resources import etag_of
 
 NEW_PASSWORD = "Amber-Orchard-Compass-77"
 LOGIN = "/api/v1/auth/login"
@@ -39,12 +40,12 @@ def test_update_user_changes_own_name(client: FlaskClient, user: Account, user_t
 def test_update_user_returns_a_new_etag_matching_the_stored_user(
     client: FlaskClient, user: Account, user_tokens: Tokens
 ) -> None:
-    before = etag_of(client, user.id, user_tokens)
+    before = etag_of(client, user_url(user.id), user_tokens)
 
     response = patch(client, user.id, user_tokens, {"name": "Another Name"})
 
     assert response.headers["ETag"] != before
-    assert response.headers["ETag"] == etag_of(client, user.id, user_tokens)
+    assert response.headers["ETag"] == etag_of(client, user_url(user.id), user_tokens)
 
 
 def test_update_user_moves_updated_at_forward(
@@ -209,7 +210,7 @@ def test_update_user_is_404_for_admin_on_a_missing_user(client: FlaskClient, adm
 def test_update_user_is_412_when_if_match_is_stale(
     client: FlaskClient, user: Account, user_tokens: Tokens
 ) -> None:
-    stale = etag_of(client, user.id, user_tokens)
+    stale = etag_of(client, user_url(user.id), user_tokens)
     patch(client, user.id, user_tokens, {"name": "First Writer"})
 
     response = patch(client, user.id, user_tokens, {"name": "Second Writer"}, **{"If-Match": stale})
@@ -222,7 +223,7 @@ def test_update_user_is_412_when_if_match_is_weak(
     client: FlaskClient, user: Account, user_tokens: Tokens
 ) -> None:
     # If-Match compares strongly (RFC 9110), so a weak tag never matches.
-    current = etag_of(client, user.id, user_tokens)
+    current = etag_of(client, user_url(user.id), user_tokens)
 
     response = patch(client, user.id, user_tokens, {"name": "Weakly"}, **{"If-Match": f"W/{current}"})
 
@@ -232,7 +233,7 @@ def test_update_user_is_412_when_if_match_is_weak(
 def test_update_user_applies_when_if_match_is_current(
     client: FlaskClient, user: Account, user_tokens: Tokens
 ) -> None:
-    current = etag_of(client, user.id, user_tokens)
+    current = etag_of(client, user_url(user.id), user_tokens)
 
     response = patch(client, user.id, user_tokens, {"name": "Careful Writer"}, **{"If-Match": current})
 

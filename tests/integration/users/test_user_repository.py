@@ -118,6 +118,20 @@ def test_user_repository_flush_bumps_the_version(store: Store, users: UserReposi
     assert store.stored_version(user) == 2
 
 
+def test_user_repository_a_verified_address_alone_bumps_the_version(
+    store: Store, users: UserRepository
+) -> None:
+    """Every column is under the version: an ETag read before the address was verified is stale."""
+    unverified = new_user()
+    unverified.email_verified = False
+    user = added(users, unverified)[0]
+    user.email_verified = True
+
+    users.flush()
+
+    assert store.stored_version(user) == 2
+
+
 def test_user_repository_delete_removes_the_user(store: Store, users: UserRepository) -> None:
     user = added(users, new_user())[0]
 
