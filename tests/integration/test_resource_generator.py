@@ -3,7 +3,6 @@ import rules, types, OpenAPI document and tests (the generated ones on SQLite an
 included) all pass with no hand edit; a taken or unsafe name is refused and writes nothing.
 
 Slow (a copy, a generation, every tool once): marked `slow`, and run in CI like every other test.
-.ci/run goes further and runs the whole suite in such a copy.
 """
 
 from __future__ import annotations
