@@ -112,11 +112,12 @@ class _PerClientBudget(_FixedWindowBudget):
     lapses back to zero no counter of generation zero is still alive.
     """
 
-    def __init__(
-        self, limiter: Limiter, *, limit: str, secret: bytes, enabled: bool, purpose: str, scope: str
-    ) -> None:
-        super().__init__(limiter, limit=limit, secret=secret, enabled=enabled, purpose=purpose)
-        self._scope = scope
+    # Each kind of client counts under its own purpose and key prefix.
+    _purpose: str
+    _scope: str
+
+    def __init__(self, limiter: Limiter, *, limit: str, secret: bytes, enabled: bool) -> None:
+        super().__init__(limiter, limit=limit, secret=secret, enabled=enabled, purpose=self._purpose)
 
     def spend(self, account: str, client: str) -> None:
         if self._enabled:
@@ -146,26 +147,12 @@ class _PerClientBudget(_FixedWindowBudget):
 class LimiterDeviceBudget(_PerClientBudget):
     """One budget per known device of an account (its login's password checks)."""
 
-    def __init__(self, limiter: Limiter, *, limit: str, secret: bytes, enabled: bool) -> None:
-        super().__init__(
-            limiter,
-            limit=limit,
-            secret=secret,
-            enabled=enabled,
-            purpose="device attempts",
-            scope=_DEVICE_SCOPE,
-        )
+    _purpose = "device attempts"
+    _scope = _DEVICE_SCOPE
 
 
 class LimiterSessionBudget(_PerClientBudget):
     """One budget per signed-in session of an account (its `current_password` checks)."""
 
-    def __init__(self, limiter: Limiter, *, limit: str, secret: bytes, enabled: bool) -> None:
-        super().__init__(
-            limiter,
-            limit=limit,
-            secret=secret,
-            enabled=enabled,
-            purpose="session attempts",
-            scope=_SESSION_SCOPE,
-        )
+    _purpose = "session attempts"
+    _scope = _SESSION_SCOPE
