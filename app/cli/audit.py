@@ -7,6 +7,7 @@ from datetime import timedelta
 import click
 from flask.cli import AppGroup
 
+from app.cli.bounds import days
 from app.composition import container
 
 audit_cli = AppGroup("audit", help="Manage the audit trail.")
@@ -15,7 +16,7 @@ audit_cli = AppGroup("audit", help="Manage the audit trail.")
 @audit_cli.command("purge")
 @click.option(
     "--older-than-days",
-    type=click.IntRange(min=1),
+    type=days(1),
     default=None,
     help="Delete events older than this; default AUDIT_RETENTION_DAYS.",
 )

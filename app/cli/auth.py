@@ -7,6 +7,7 @@ from datetime import timedelta
 import click
 from flask.cli import AppGroup
 
+from app.cli.bounds import days
 from app.composition import container
 
 auth_cli = AppGroup("auth", help="Manage authentication sessions.")
@@ -15,7 +16,7 @@ auth_cli = AppGroup("auth", help="Manage authentication sessions.")
 @auth_cli.command("purge-sessions")
 @click.option(
     "--older-than-days",
-    type=click.IntRange(min=0),
+    type=days(0),
     default=7,
     show_default=True,
     help="Keep sessions that ended more recently than this, for audits.",

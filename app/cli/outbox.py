@@ -8,6 +8,7 @@ from datetime import timedelta
 import click
 from flask.cli import AppGroup
 
+from app.cli.bounds import days
 from app.composition import container
 
 outbox_cli = AppGroup("outbox", help="Inspect and retry outbox messages (mail and background jobs).")
@@ -42,7 +43,7 @@ def retry(message_ids: tuple[uuid.UUID, ...], retry_all: bool) -> None:
 
 
 @outbox_cli.command("purge")
-@click.option("--older-than-days", type=click.IntRange(min=0), default=7, show_default=True)
+@click.option("--older-than-days", type=days(0), default=7, show_default=True)
 def purge(older_than_days: int) -> None:
     """Delete processed messages older than this (run it daily); dead messages are kept."""
     built = container()

@@ -9,6 +9,7 @@ from flask.cli import AppGroup
 from marshmallow import ValidationError
 
 from app.auth.schemas import RegisterSchema
+from app.cli.bounds import SEED_COUNT
 from app.composition import container
 from app.domain.errors import DomainError
 from app.users.service import NewUser
@@ -34,7 +35,7 @@ def create_admin(email: str, name: str, password: str) -> None:
 
 
 @users_cli.command("seed")
-@click.option("--count", type=click.IntRange(min=1), required=True, help="How many users to create.")
+@click.option("--count", type=SEED_COUNT, required=True, help="How many users to create.")
 @click.option(
     "--password",
     default="correct-horse-battery-staple",
