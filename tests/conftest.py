@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from app.extensions import db
 from tests.support import databases
 from tests.support.accounts import Account, Tokens, create_account, login
 from tests.support.logs import production_log
+from tests.support.redis_server import RedisServer
 from tests.support.smtp_server import SmtpServer
 
 __all__ = ["production_log"]
@@ -177,20 +179,48 @@ IDEMPOTENCY_STORES = [
 ]
 
 
+@contextlib.contextmanager
+def emptied_test_redis() -> Iterator[str]:
+    """The test Redis's URL, its database emptied before and after: no test sees another's keys."""
+    import redis
+
+    assert REDIS_URL is not None
+    client = redis.Redis.from_url(REDIS_URL)
+    client.flushdb()
+    try:
+        yield REDIS_URL
+    finally:
+        client.flushdb()
+        client.close()
+
+
+@contextlib.contextmanager
+def idempotency_store_settings(store: str, **settings: str) -> Iterator[dict[str, str]]:
+    """App settings that keep Idempotency-Keys in `store` (one of IDEMPOTENCY_STORES), plus `settings`."""
+    if store == "database":
+        yield settings
+        return
+    with emptied_test_redis() as url:
+        yield {**settings, "REDIS_URL": url}
+
+
 @pytest.fixture(params=STORAGES)
 def limiter_storage(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
     """Settings that switch the rate limits on, in memory or on the test Redis (emptied around the test)."""
     if request.param == "memory":
         yield {"RATELIMIT_ENABLED": "true"}
         return
-    import redis
+    with emptied_test_redis() as url:
+        yield {"RATELIMIT_ENABLED": "true", "REDIS_URL": url}
 
-    assert REDIS_URL is not None
-    client = redis.Redis.from_url(REDIS_URL)
-    client.flushdb()
-    yield {"RATELIMIT_ENABLED": "true", "REDIS_URL": REDIS_URL}
-    client.flushdb()
-    client.close()
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A private redis-server a test may freeze, stop or restart; stopped (thawed first) afterwards."""
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

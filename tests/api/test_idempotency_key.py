@@ -13,7 +13,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-import redis
 import sqlalchemy as sa
 import time_machine
 from flask import Flask
@@ -27,7 +26,7 @@ from app.outbox.models import OutboxMessage
 from app.users.models import User
 from app.web.idempotency import request_content, request_scope
 from tests.api.auth.helpers import assert_problem
-from tests.conftest import IDEMPOTENCY_STORES, REDIS_URL
+from tests.conftest import IDEMPOTENCY_STORES, idempotency_store_settings
 from tests.support.accounts import DEFAULT_PASSWORD, Tokens, create_account, login, unique_email
 
 REGISTER = "/api/v1/auth/register"
@@ -36,16 +35,9 @@ RESET = "/api/v1/auth/password-reset"
 
 
 @pytest.fixture(params=IDEMPOTENCY_STORES)
-def app_overrides(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
-    if request.param == "database":
-        yield {}
-        return
-    assert REDIS_URL is not None
-    client = redis.Redis.from_url(REDIS_URL)
-    client.flushdb()
-    yield {"REDIS_URL": REDIS_URL}
-    client.flushdb()
-    client.close()
+def app_overrides(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
+    with idempotency_store_settings(request.param) as settings:
+        yield settings
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from app.composition import container
 from app.idempotency.models import IdempotencyKey
 from app.idempotency.redis_store import PREFIX
 from tests.api.auth.helpers import assert_problem
-from tests.conftest import IDEMPOTENCY_STORES, REDIS_URL
+from tests.conftest import IDEMPOTENCY_STORES, idempotency_store_settings
 from tests.support.accounts import Tokens, unique_email
 
 REGISTER = "/api/v1/auth/register"
@@ -34,16 +34,9 @@ ALGORITHMS = ("sha256", "sha1", "md5", "sha512", "blake2b")
 
 
 @pytest.fixture(params=IDEMPOTENCY_STORES)
-def app_overrides(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
-    if request.param == "database":
-        yield {}
-        return
-    assert REDIS_URL is not None
-    client = redis.Redis.from_url(REDIS_URL)
-    client.flushdb()
-    yield {"REDIS_URL": REDIS_URL}
-    client.flushdb()
-    client.close()
+def app_overrides(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
+    with idempotency_store_settings(request.param) as settings:
+        yield settings
 
 
 @pytest.fixture

@@ -49,14 +49,6 @@ def database() -> Iterator[str]:
 
 
 @pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path)
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def environment(database: str, redis_server: RedisServer, smtp: SmtpServer) -> dict[str, str]:
     return app_environment(
         database,

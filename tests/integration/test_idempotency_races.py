@@ -14,14 +14,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import redis
 import sqlalchemy as sa
 from flask import Flask
 
 from app.extensions import db
 from app.outbox.models import OutboxMessage
 from app.users.models import User
-from tests.conftest import IDEMPOTENCY_STORES, REDIS_URL, Backend
+from tests.conftest import IDEMPOTENCY_STORES, Backend, idempotency_store_settings
 from tests.support.accounts import DEFAULT_PASSWORD, unique_email
 from tests.support.concurrency import Reply, Server, run_together, serve
 
@@ -31,17 +30,9 @@ pytestmark = pytest.mark.postgres_only
 
 
 @pytest.fixture(params=IDEMPOTENCY_STORES)
-def app_overrides(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
-    pool = {"DB_POOL_SIZE": str(CONTENDERS + 4)}
-    if request.param == "database":
-        yield pool
-        return
-    assert REDIS_URL is not None
-    client = redis.Redis.from_url(REDIS_URL)
-    client.flushdb()
-    yield {**pool, "REDIS_URL": REDIS_URL}
-    client.flushdb()
-    client.close()
+def app_overrides(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
+    with idempotency_store_settings(request.param, DB_POOL_SIZE=str(CONTENDERS + 4)) as settings:
+        yield settings
 
 
 @pytest.fixture

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,15 +33,6 @@ pytestmark = pytest.mark.postgres_only
 CLIENTS = 8
 FROZEN_SECONDS = 4.0
 GENEROUS = "100000 per minute"
-
-
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path)
-    server.start()
-    yield server
-    server.thaw()
-    server.stop()
 
 
 @pytest.fixture

@@ -63,7 +63,9 @@ class RedisServer:
             client.close()
 
     def stop(self) -> None:
+        """Thawed first: a frozen process would not act on SIGTERM."""
         if self.process is not None:
+            os.kill(self.process.pid, signal.SIGCONT)
             self.process.terminate()
             self.process.wait(timeout=10)
             self.process = None

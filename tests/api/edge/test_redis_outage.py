@@ -1,8 +1,6 @@
 """Redis going away mid-flight: still served, login still throttled, one error line, back by itself."""
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -14,14 +12,6 @@ from tests.support.logs import ProductionLog
 from tests.support.redis_server import RedisServer
 
 LOGIN = "/api/v1/auth/login"
-
-
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path)
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -14,15 +13,6 @@ from tests.support.concurrency import run_together
 from tests.support.redis_server import RedisServer
 
 TIMEOUT = 0.3
-
-
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path)
-    server.start()
-    yield server
-    server.thaw()
-    server.stop()
 
 
 @pytest.fixture
