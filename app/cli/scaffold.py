@@ -39,6 +39,7 @@ MARKERS = {
     "settings_load": "# make resource: generated settings are read above this line",
     "body_routes": "# make resource: generated body routes above this line",
     "contracts": "# make resource: generated repository contracts above this line",
+    "typed_fakes": "# make resource: generated fakes above this line",
 }
 
 
@@ -267,6 +268,7 @@ def _central_edits(root: Path, names: Names) -> dict[str, str]:
             f"from tests.unit.{p}.fakes import Fake{cls}Repository, new_{s}",
         ],
     )
+    edit("pyproject.toml", ("typed_fakes", [f'"tests/unit/{p}/fakes.py",']))
     readme = (root / "README.md").read_text(encoding="utf-8")
     readme = append_to_table(
         readme,
