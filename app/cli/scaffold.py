@@ -38,6 +38,8 @@ MARKERS = {
     "settings": "# make resource: generated settings above this line",
     "settings_load": "# make resource: generated settings are read above this line",
     "body_routes": "# make resource: generated body routes above this line",
+    "contracts": "# make resource: generated repository contracts above this line",
+    "typed_fakes": "# make resource: generated fakes above this line",
 }
 
 
@@ -198,7 +200,7 @@ def plan(root: Path, plural: str, *, taken: Iterable[str] = (), now: datetime | 
     new[f"tests/unit/{p}/fakes.py"] = render("test_fakes.py.tmpl", names)
     new[f"tests/unit/{p}/test_{s}_service.py"] = render("test_service.py.tmpl", names)
     new[f"tests/api/{p}/test_{p}.py"] = render("test_api.py.tmpl", names)
-    new[f"tests/integration/{p}/test_{s}_repository.py"] = render("test_repository.py.tmpl", names)
+    new[f"tests/integration/{p}/test_{s}_races.py"] = render("test_races.py.tmpl", names)
     result.edited = _central_edits(root, names)
     return result
 
@@ -254,6 +256,19 @@ def _central_edits(root: Path, names: Names) -> dict[str, str]:
             ],
         ),
     )
+    edit(
+        "tests/contracts.py",
+        (
+            "contracts",
+            [f"OwnedResource(model={cls}, sql=Sql{cls}Repository, fake=Fake{cls}Repository, new=new_{s}),"],
+        ),
+        imports=[
+            f"from app.{p}.models import {cls}",
+            f"from app.{p}.repository import Sql{cls}Repository",
+            f"from tests.unit.{p}.fakes import Fake{cls}Repository, new_{s}",
+        ],
+    )
+    edit("pyproject.toml", ("typed_fakes", [f'"tests/unit/{p}/fakes.py",']))
     readme = (root / "README.md").read_text(encoding="utf-8")
     readme = append_to_table(
         readme,

@@ -1,5 +1,5 @@
 """Fixtures shared by the integration tests."""
 
-from tests.contracts import store
+from tests.contracts import owned, store
 
-__all__ = ["store"]
+__all__ = ["owned", "store"]

@@ -54,11 +54,11 @@ def test_the_plan_names_every_spelling_and_the_next_migration() -> None:
 def test_a_central_file_without_its_marker_refuses_the_whole_plan(tmp_path: Path) -> None:
     for name in ("app", "migrations", "tests/api/edge", "docs"):
         shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("README.md", ".env.example"):
+    for name in ("README.md", ".env.example", "tests/contracts.py", "pyproject.toml"):
         shutil.copy(ROOT / name, tmp_path / name)
     config = tmp_path / "app" / "config.py"
     config.write_text(config.read_text().replace(scaffold.MARKERS["settings"], ""))
 
     with pytest.raises(scaffold.RefusedName, match=r"app/config\.py"):
-        scaffold.plan(tmp_path, "widgets")
-    assert not (tmp_path / "app" / "widgets").exists()
+        scaffold.plan(tmp_path, "sprockets")
+    assert not (tmp_path / "app" / "sprockets").exists()
