@@ -6,8 +6,9 @@ import pytest
 from app.domain.attempts import TooManyAttempts
 from app.domain.errors import Forbidden, InvalidInput, PreconditionFailed
 from app.domain.pagination import Cursor
+from app.domain.reauthentication import InvalidCurrentPassword
 from app.domain.versions import ExpectedVersion
-from app.users.errors import EmailTaken, InvalidCurrentPassword, LastAdmin, UserNotFound
+from app.users.errors import EmailTaken, LastAdmin, UserNotFound
 from app.users.models import User
 from app.users.service import NewUser, UserChanges, UserService
 from app.web import etags
