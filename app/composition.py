@@ -37,6 +37,7 @@ from app.domain.clock import utcnow
 from app.domain.idempotency import IdempotencyService, IdempotencyStore, RequestFingerprints
 from app.domain.passwords import Argon2PasswordHasher, PasswordHasher
 from app.domain.principal import Principal
+from app.domain.second_factor import NoSecondFactor, SecondFactor
 from app.extensions import db
 from app.health.checks import ping_database
 from app.idempotency.redis_store import RedisIdempotencyStore
@@ -119,6 +120,7 @@ class Container:
     mail_sender: MailSender
     jobs: JobQueue
     idempotency_store: IdempotencyStore
+    second_factor: SecondFactor
     clock: Callable[[], datetime] = field(default=utcnow)
 
     def unit_of_work(self) -> KeelUnitOfWork:
@@ -188,6 +190,7 @@ class Container:
             hasher=self.hasher,
             session_attempts=self.session_attempts,
             verification=self.email_verification(),
+            reauth_max_age=timedelta(seconds=self.settings.reauth_max_age_seconds),
             clock=self.clock,
         )
 
@@ -228,6 +231,8 @@ class Container:
             require_verified_email=self.settings.require_verified_email,
             device_attempts=self.device_attempts,
             devices=self.device_tokens(),
+            session_attempts=self.session_attempts,
+            second_factor=self.second_factor,
             clock=self.clock,
         )
 
@@ -238,10 +243,19 @@ class Container:
             clock=self.clock,
         )
 
-    def load_caller(self, *, user_id: uuid.UUID, session_id: uuid.UUID) -> Principal | None:
+    def load_caller(
+        self,
+        *,
+        user_id: uuid.UUID,
+        session_id: uuid.UUID,
+        auth_time: datetime | None = None,
+        amr: tuple[str, ...] = (),
+    ) -> Principal | None:
         """The per-request caller behind an access token (see app.auth.callers)."""
         sessions = SqlSessionRepository(db.session())
-        return callers.load_caller(sessions, user_id=user_id, session_id=session_id, now=self.clock())
+        return callers.load_caller(
+            sessions, user_id=user_id, session_id=session_id, now=self.clock(), auth_time=auth_time, amr=amr
+        )
 
 
 def build_container(settings: Settings, *, app: Flask, limiter: Limiter, engine: sa.Engine) -> Container:
@@ -302,6 +316,8 @@ def build_container(settings: Settings, *, app: Flask, limiter: Limiter, engine:
             in_process=settings.redis_url is None,
         ),
         idempotency_store=_idempotency_store(settings, engine),
+        # The accounts' second factor, confirmed at reauthentication: none yet, for any account.
+        second_factor=NoSecondFactor(),
     )
 
 

@@ -108,6 +108,7 @@ class Settings:
     web_concurrency: int
     refresh_reuse_grace_seconds: int
     session_lifetime_seconds: int
+    reauth_max_age_seconds: int
     smtp_url: Secret | None
     smtp_timeout_seconds: float
     mail_from: str
@@ -224,6 +225,9 @@ def load_settings(overrides: Mapping[str, Any] | None = None, *, instance_path: 
             "REFRESH_REUSE_GRACE_SECONDS", 2, validate=Range(min=0, max=60)
         ),
         "session_lifetime_seconds": env.int("SESSION_LIFETIME_SECONDS", 90 * 86400, validate=_POSITIVE),
+        # How old a session's last proof of the password may be for a grave step (deleting one's own
+        # account): long enough to retry after reauthenticating, never a whole working session.
+        "reauth_max_age_seconds": env.int("REAUTH_MAX_AGE_SECONDS", 300, validate=Range(min=10, max=3600)),
         "smtp_url": env.str("SMTP_URL", "", validate=_smtp_url) or None,
         "smtp_timeout_seconds": env.float(
             "SMTP_TIMEOUT_SECONDS", 10.0, validate=Range(min=0, min_inclusive=False)

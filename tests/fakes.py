@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.exc import IntegrityError
 from uuid6 import uuid7
 
-from app.auth.models import AuthSession
-from app.auth.repository import SessionRepository
-from app.auth.service import AuthUnitOfWork, TokenIssuer, TokenPair
+from app.auth.models import AuthSession, methods_of, stored_methods
+from app.auth.repository import Rotation, SessionRepository
+from app.auth.service import AccessToken, AuthUnitOfWork, TokenIssuer, TokenPair
 from app.domain.attempts import AttemptBudget, TooManyAttempts
 from app.domain.audit import AuditTrail
 from app.domain.clients import Client
@@ -130,19 +130,44 @@ class IssuedTokens:
     session_id: uuid.UUID
     refresh_jti: str
     refresh_ttl: timedelta
+    auth_time: datetime
+    amr: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class IssuedAccess:
+    """An access token issued alone (reauthentication): no refresh token, the session's own id."""
+
+    user_id: uuid.UUID
+    session_id: uuid.UUID
+    auth_time: datetime
+    amr: tuple[str, ...]
 
 
 class FakeTokenIssuer:
     def __init__(self, expires_in: int = 900) -> None:
         self.expires_in = expires_in
         self.issued: list[IssuedTokens] = []
+        self.accesses: list[IssuedAccess] = []
 
     def issue(
-        self, *, user_id: uuid.UUID, session_id: uuid.UUID, refresh_jti: str, refresh_ttl: timedelta
+        self,
+        *,
+        user_id: uuid.UUID,
+        session_id: uuid.UUID,
+        refresh_jti: str,
+        refresh_ttl: timedelta,
+        auth_time: datetime,
+        amr: tuple[str, ...],
     ) -> TokenPair:
         self.issued.append(
             IssuedTokens(
-                user_id=user_id, session_id=session_id, refresh_jti=refresh_jti, refresh_ttl=refresh_ttl
+                user_id=user_id,
+                session_id=session_id,
+                refresh_jti=refresh_jti,
+                refresh_ttl=refresh_ttl,
+                auth_time=auth_time,
+                amr=amr,
             )
         )
         n = len(self.issued)
@@ -152,6 +177,14 @@ class FakeTokenIssuer:
             expires_in=self.expires_in,
             refresh_expires_in=int(refresh_ttl.total_seconds()),
         )
+
+    def issue_access(
+        self, *, user_id: uuid.UUID, session_id: uuid.UUID, auth_time: datetime, amr: tuple[str, ...]
+    ) -> AccessToken:
+        self.accesses.append(
+            IssuedAccess(user_id=user_id, session_id=session_id, auth_time=auth_time, amr=amr)
+        )
+        return AccessToken(access_token=f"reauthenticated-{len(self.accesses)}", expires_in=self.expires_in)
 
 
 def _unique_violation(column: str) -> IntegrityError:
@@ -236,7 +269,7 @@ class FakeSessionRepository(FakeTable[AuthSession]):
         now: datetime,
         expires_at: datetime,
         client: Client,
-    ) -> datetime | None:
+    ) -> Rotation | None:
         session = self.get(session_id)
         if (
             session is None
@@ -250,7 +283,21 @@ class FakeSessionRepository(FakeTable[AuthSession]):
         session.rotated_at = now
         session.expires_at = min(expires_at, session.ends_at)
         session.client_address, session.user_agent = client.address, client.user_agent
-        return session.expires_at
+        return Rotation(
+            expires_at=session.expires_at,
+            authenticated_at=session.authenticated_at,
+            amr=methods_of(session.amr),
+        )
+
+    def reauthenticate(
+        self, session_id: uuid.UUID, *, authenticated_at: datetime, amr: tuple[str, ...], now: datetime
+    ) -> bool:
+        session = self.get(session_id)
+        if session is None or session.revoked_at is not None or session.expires_at <= now:
+            return False
+        session.authenticated_at = authenticated_at
+        session.amr = stored_methods(amr)
+        return True
 
     def purge(self, *, ended_before: datetime) -> int:
         ended = [
@@ -419,14 +466,25 @@ def open_session(
         user_agent=CLIENT.user_agent,
         revoked_at=None,
         revoked_reason=None,
+        authenticated_at=now,
+        amr="pwd",
     )
     sessions.add(session)
     return session
 
 
-def principal_of(user: User, session_id: uuid.UUID | None = None) -> Principal:
-    """The principal of a request made by `user`, from session `session_id` (or any session)."""
-    return Principal(user_id=user.id, role=user.role, session_id=session_id or uuid.uuid4())
+def principal_of(
+    user: User, session_id: uuid.UUID | None = None, *, auth_time: datetime | None = START
+) -> Principal:
+    """The principal of a request made by `user`, from session `session_id` (or any session), whose
+    token proved the password at `auth_time` (the fake clock's start: recent, unless it moves)."""
+    return Principal(
+        user_id=user.id,
+        role=user.role,
+        session_id=session_id or uuid.uuid4(),
+        auth_time=auth_time,
+        amr=("pwd",),
+    )
 
 
 if TYPE_CHECKING:

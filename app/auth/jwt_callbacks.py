@@ -8,7 +8,7 @@ from typing import Any
 from flask import Response
 from flask_jwt_extended import JWTManager
 
-from app.auth.tokens import claims_are_complete
+from app.auth.tokens import amr_of, auth_time_of, claims_are_complete
 from app.composition import container
 from app.domain.principal import Principal
 from app.observability.context import set_user_id
@@ -36,7 +36,12 @@ def _claims_are_complete(_header: dict[str, Any], data: dict[str, Any]) -> bool:
 
 
 def _load_principal(_header: dict[str, Any], data: dict[str, Any]) -> Principal | None:
-    principal = container().load_caller(user_id=uuid.UUID(data["sub"]), session_id=uuid.UUID(data["sid"]))
+    principal = container().load_caller(
+        user_id=uuid.UUID(data["sub"]),
+        session_id=uuid.UUID(data["sid"]),
+        auth_time=auth_time_of(data),
+        amr=amr_of(data),
+    )
     if principal is not None:
         set_user_id(str(principal.user_id))
     return principal

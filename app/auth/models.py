@@ -32,6 +32,20 @@ class AuthSession(Base):
     user_agent: Mapped[str | None] = mapped_column(sa.String(256))
     revoked_at: Mapped[datetime | None]
     revoked_reason: Mapped[str | None] = mapped_column(sa.String(32))
+    # When the session last proved the password (and the second factor, where one is on): the login,
+    # or the latest reauthentication. Every access token of the session carries it as `auth_time`.
+    authenticated_at: Mapped[datetime]
+    # The RFC 8176 methods of that proof, space-separated ("pwd", "pwd otp"): the tokens' `amr`.
+    amr: Mapped[str] = mapped_column(sa.String(64))
+
+
+def stored_methods(methods: tuple[str, ...]) -> str:
+    """The `amr` column's form of a list of methods (RFC 8176 names hold no spaces)."""
+    return " ".join(methods)
+
+
+def methods_of(stored: str) -> tuple[str, ...]:
+    return tuple(stored.split())
 
 
 class PasswordResetToken(Base):

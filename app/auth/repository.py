@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.auth.models import AuthSession
+from app.auth.models import AuthSession, methods_of, stored_methods
 from app.domain.clients import Client
 from app.users.models import User
 
@@ -30,6 +31,15 @@ _ACTIVE_CALLER = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class Rotation:
+    """What a refresh carries on from its session: the new expiry, and the session's last proof."""
+
+    expires_at: datetime
+    authenticated_at: datetime
+    amr: tuple[str, ...]
+
+
 class SessionRepository(Protocol):
     def add(self, session: AuthSession) -> None: ...
     def get(self, session_id: uuid.UUID) -> AuthSession | None: ...
@@ -42,7 +52,10 @@ class SessionRepository(Protocol):
         now: datetime,
         expires_at: datetime,
         client: Client,
-    ) -> datetime | None: ...
+    ) -> Rotation | None: ...
+    def reauthenticate(
+        self, session_id: uuid.UUID, *, authenticated_at: datetime, amr: tuple[str, ...], now: datetime
+    ) -> bool: ...
     def revoke(self, session_id: uuid.UUID, *, reason: str, now: datetime) -> None: ...
     def revoke_all_for_user(
         self, user_id: uuid.UUID, *, except_session_id: uuid.UUID | None, reason: str, now: datetime
@@ -77,9 +90,10 @@ class SqlSessionRepository:
         now: datetime,
         expires_at: datetime,
         client: Client,
-    ) -> datetime | None:
+    ) -> Rotation | None:
         """Swap the token hash only if the presented token is still the current one; return the new
-        expiry (`expires_at`, or the session's absolute end if that comes first), None if refused."""
+        expiry (`expires_at`, or the session's absolute end if that comes first) with the session's
+        last proof of the password, None if refused."""
         statement = (
             sa.update(AuthSession)
             .where(
@@ -99,10 +113,31 @@ class SqlSessionRepository:
                 client_address=client.address,
                 user_agent=client.user_agent,
             )
-            .returning(AuthSession.expires_at)
+            .returning(AuthSession.expires_at, AuthSession.authenticated_at, AuthSession.amr)
             .execution_options(synchronize_session=False)
         )
-        return self._session.execute(statement).scalar_one_or_none()
+        row = self._session.execute(statement).one_or_none()
+        if row is None:
+            return None
+        return Rotation(
+            expires_at=row.expires_at, authenticated_at=row.authenticated_at, amr=methods_of(row.amr)
+        )
+
+    def reauthenticate(
+        self, session_id: uuid.UUID, *, authenticated_at: datetime, amr: tuple[str, ...], now: datetime
+    ) -> bool:
+        """Record a new proof of the password on a live session; False if it has ended meanwhile."""
+        statement = (
+            sa.update(AuthSession)
+            .where(
+                AuthSession.id == session_id,
+                AuthSession.revoked_at.is_(None),
+                AuthSession.expires_at > now,
+            )
+            .values(authenticated_at=authenticated_at, amr=stored_methods(amr))
+            .execution_options(synchronize_session=False)
+        )
+        return bool(self._session.execute(statement).rowcount)  # type: ignore[attr-defined]
 
     def revoke(self, session_id: uuid.UUID, *, reason: str, now: datetime) -> None:
         self._session.execute(

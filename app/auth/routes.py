@@ -10,15 +10,17 @@ from flask.views import MethodView
 from flask_jwt_extended import get_jwt, set_refresh_cookies, unset_jwt_cookies
 
 from app.auth.schemas import (
+    AccessTokenSchema,
     LoginSchema,
     PasswordResetConfirmSchema,
     PasswordResetRequestSchema,
+    ReauthenticateSchema,
     RegisterSchema,
     SessionListSchema,
     TokenPairSchema,
     VerifyEmailSchema,
 )
-from app.auth.service import TokenPair
+from app.auth.service import AccessToken, TokenPair
 from app.auth.tokens import refresh_claims
 from app.composition import container
 from app.domain.clients import Client
@@ -156,6 +158,25 @@ class Refresh(MethodView):
     def post(self) -> TokenPair:
         """Rotate the refresh token: Bearer header, or cookie plus X-CSRF-TOKEN header."""
         return _with_refresh_cookie(container().auth_service().refresh(refresh_claims(get_jwt()), _client()))
+
+
+@blp.route("/reauthenticate")
+class Reauthenticate(MethodView):
+    @access_token_required
+    @blp.doc(operationId="reauthenticate", security=BEARER_SECURITY)
+    @blp.arguments(ReauthenticateSchema, example={"password": _ACCOUNT["password"]})
+    @blp.response(200, AccessTokenSchema)
+    @blp.alt_response(401, description="Missing, invalid or revoked access token")
+    @blp.alt_response(
+        403, description="`invalid_current_password`: the password is wrong (it spends the session's budget)"
+    )
+    @blp.alt_response(
+        429, description="`rate_limited`: this session's password checks are spent, right password or not"
+    )
+    @blp.alt_response(422, description="Invalid body")
+    def post(self, body: dict[str, Any]) -> AccessToken:
+        """Confirm your password again: a new access token for this session, with a fresh `auth_time`."""
+        return container().auth_service().reauthenticate(current_principal(), **body)
 
 
 @blp.route("/logout")

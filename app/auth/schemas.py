@@ -42,6 +42,26 @@ class TokenPairSchema(ma.Schema):
         return data
 
 
+class ReauthenticateSchema(ma.Schema):
+    # Any length up to the maximum, as at login: a wrong password of the wrong length is still just wrong.
+    password = Password(required=True, validate=ma.validate.Length(min=1, max=128))
+    code = SingleLineText(
+        validate=ma.validate.Length(min=1, max=64),
+        metadata={"description": "The second factor's code, for accounts that have one turned on"},
+    )
+
+
+class AccessTokenSchema(ma.Schema):
+    access_token = ma.fields.String(
+        required=True,
+        metadata={"description": "For the same session (same `sid`), with a fresh `auth_time`"},
+    )
+    token_type = ma.fields.String(required=True, metadata={"example": "Bearer"})
+    expires_in = ma.fields.Integer(
+        required=True, metadata={"description": "Access token lifetime in seconds"}
+    )
+
+
 class PasswordResetRequestSchema(ma.Schema):
     email = TrimmedEmail(required=True)
 

@@ -22,17 +22,29 @@ from app.auth.errors import (
     TokenReused,
     TokenRevoked,
 )
-from app.auth.models import AuthSession
+from app.auth.models import AuthSession, methods_of, stored_methods
 from app.auth.repository import SessionRepository
-from app.domain.attempts import AttemptBudget, DeviceAttemptBudget, LoginBudgets, TooManyAttempts
+from app.domain.attempts import (
+    AttemptBudget,
+    DeviceAttemptBudget,
+    LoginBudgets,
+    SessionAttemptBudget,
+    TooManyAttempts,
+)
 from app.domain.audit import AuditTrail
 from app.domain.clients import Client
 from app.domain.clock import utcnow
 from app.domain.emails import normalize_email
 from app.domain.passwords import PasswordHasher
 from app.domain.principal import Principal
+from app.domain.reauthentication import InvalidCurrentPassword
+from app.domain.second_factor import NoSecondFactor, SecondFactor
 from app.domain.unit_of_work import UnitOfWork
+from app.users.models import User
 from app.users.repository import UserRepository
+
+# The RFC 8176 method every session proves first: the password.
+PASSWORD = "pwd"  # noqa: S105 - an RFC 8176 method name, not a secret
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +58,15 @@ class TokenPair:
     # Only when a sign-in completes (never on refresh): the client's proof it is a known device.
     device_token: str | None = None
     device_expires_in: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class AccessToken:
+    """An access token alone, for a session that keeps its refresh token (reauthentication)."""
+
+    access_token: str
+    expires_in: int
+    token_type: str = "Bearer"  # noqa: S105 - a scheme name, not a secret
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,8 +105,19 @@ class AuthUnitOfWork(UnitOfWork, Protocol):
 
 class TokenIssuer(Protocol):
     def issue(
-        self, *, user_id: uuid.UUID, session_id: uuid.UUID, refresh_jti: str, refresh_ttl: timedelta
+        self,
+        *,
+        user_id: uuid.UUID,
+        session_id: uuid.UUID,
+        refresh_jti: str,
+        refresh_ttl: timedelta,
+        auth_time: datetime,
+        amr: tuple[str, ...],
     ) -> TokenPair: ...
+
+    def issue_access(
+        self, *, user_id: uuid.UUID, session_id: uuid.UUID, auth_time: datetime, amr: tuple[str, ...]
+    ) -> AccessToken: ...
 
 
 def token_hash(jti: str) -> str:
@@ -110,6 +142,8 @@ class AuthService:
         require_verified_email: bool = False,
         device_attempts: DeviceAttemptBudget | None = None,
         devices: DeviceTokens | None = None,
+        session_attempts: SessionAttemptBudget | None = None,
+        second_factor: SecondFactor | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._require_verified_email = require_verified_email
@@ -117,6 +151,8 @@ class AuthService:
         self._hasher = hasher
         self._budgets = LoginBudgets(attempts, device_attempts)
         self._devices = devices
+        self._session_attempts = session_attempts
+        self._second_factor: SecondFactor = second_factor if second_factor is not None else NoSecondFactor()
         self._issuer = issuer
         self._refresh_ttl = refresh_ttl
         self._session_lifetime = session_lifetime
@@ -157,20 +193,7 @@ class AuthService:
                 if self._hasher.needs_rehash(user.password_hash):
                     user.password_hash = self._hasher.hash(password)
                 now = self._clock()
-                jti = new_jti()
-                ends_at = now + self._session_lifetime
-                session = AuthSession(
-                    id=uuid7(),
-                    user_id=user.id,
-                    refresh_token_hash=token_hash(jti),
-                    created_at=now,
-                    rotated_at=now,
-                    expires_at=min(now + self._refresh_ttl, ends_at),
-                    ends_at=ends_at,
-                    client_address=client.address,
-                    user_agent=client.user_agent,
-                )
-                uow.sessions.add(session)
+                session, jti = self._open_session(uow, user, client, now, amr=(PASSWORD,))
                 uow.audit.record("login_succeeded", actor_id=user.id, subject_id=user.id, now=now)
                 uow.commit()
         except (InvalidCredentials, AccountDisabled, EmailUnverified):
@@ -179,10 +202,41 @@ class AuthService:
                 uow.audit.record("login_failed", actor_id=None, subject_id=subject, now=self._clock())
                 uow.commit()
             raise
-        pair = self._issuer.issue(
-            user_id=user.id, session_id=session.id, refresh_jti=jti, refresh_ttl=session.expires_at - now
+        return self._signed_in(account, self._pair_for(session, jti, now))
+
+    def _open_session(
+        self, uow: AuthUnitOfWork, user: User, client: Client, now: datetime, amr: tuple[str, ...]
+    ) -> tuple[AuthSession, str]:
+        """Open a session (a new refresh token family) proven just now by `amr`; returns it and its
+        refresh token's jti. Every step that completes a sign-in opens its session here."""
+        jti = new_jti()
+        ends_at = now + self._session_lifetime
+        session = AuthSession(
+            id=uuid7(),
+            user_id=user.id,
+            refresh_token_hash=token_hash(jti),
+            created_at=now,
+            rotated_at=now,
+            expires_at=min(now + self._refresh_ttl, ends_at),
+            ends_at=ends_at,
+            client_address=client.address,
+            user_agent=client.user_agent,
+            authenticated_at=now,
+            amr=stored_methods(amr),
         )
-        return self._signed_in(account, pair)
+        uow.sessions.add(session)
+        return session, jti
+
+    def _pair_for(self, session: AuthSession, jti: str, now: datetime) -> TokenPair:
+        """The tokens of a session just opened."""
+        return self._issuer.issue(
+            user_id=session.user_id,
+            session_id=session.id,
+            refresh_jti=jti,
+            refresh_ttl=session.expires_at - now,
+            auth_time=session.authenticated_at,
+            amr=methods_of(session.amr),
+        )
 
     def _signed_in(self, account: str, pair: TokenPair) -> TokenPair:
         """The tokens of a completed sign-in, with a new device token for the client.
@@ -215,7 +269,7 @@ class AuthService:
         jti = new_jti()
         presented = token_hash(claims.jti)
         with self._uow as uow:
-            expires_at = uow.sessions.rotate(
+            rotated = uow.sessions.rotate(
                 claims.session_id,
                 presented_hash=presented,
                 new_hash=token_hash(jti),
@@ -223,13 +277,16 @@ class AuthService:
                 expires_at=now + self._refresh_ttl,
                 client=client,
             )
-            if expires_at is not None:
+            if rotated is not None:
                 uow.commit()
+                # The session's last proof of the password, not this refresh: refreshing proves nothing.
                 return self._issuer.issue(
                     user_id=claims.user_id,
                     session_id=claims.session_id,
                     refresh_jti=jti,
-                    refresh_ttl=expires_at - now,
+                    refresh_ttl=rotated.expires_at - now,
+                    auth_time=rotated.authenticated_at,
+                    amr=rotated.amr,
                 )
             session = uow.sessions.get(claims.session_id)
             if session is None or session.revoked_at is not None:
@@ -248,6 +305,50 @@ class AuthService:
             uow.audit.record("token_reuse_detected", actor_id=None, subject_id=claims.user_id, now=now)
             uow.commit()
         raise TokenReused()
+
+    def reauthenticate(self, principal: Principal, *, password: str, code: str | None = None) -> AccessToken:
+        """Prove the password (and the second factor, where one is on) again within this session: a
+        new access token for it, whose `auth_time` is now; later refreshes carry it on.
+
+        The check draws on the session's own budget, as `current_password` does (the same budget:
+        both are a signed-in session proving its password): spent before the hash check, given back
+        only once the password and the second factor both confirmed.
+        """
+        try:
+            return self._reauthenticate(principal, password=password, code=code)
+        except (InvalidCurrentPassword, TooManyAttempts) as refused:
+            # The check's transaction is gone; the refused check is recorded in one of its own.
+            wrong = isinstance(refused, InvalidCurrentPassword)
+            event = "current_password_wrong" if wrong else "password_check_refused"
+            with self._uow as uow:
+                uow.audit.record(
+                    event, actor_id=principal.user_id, subject_id=principal.user_id, now=self._clock()
+                )
+                uow.commit()
+            raise
+
+    def _reauthenticate(self, principal: Principal, *, password: str, code: str | None) -> AccessToken:
+        if self._session_attempts is None:
+            raise RuntimeError("reauthentication needs the sessions' attempt budget")
+        with self._uow as uow:
+            user = uow.users.get(principal.user_id)
+            if user is None:
+                raise TokenRevoked()
+            account, session = user.email_normalized, str(principal.session_id)
+            self._session_attempts.spend(account, session)
+            if not self._hasher.verify(user.password_hash, password):
+                raise InvalidCurrentPassword()
+            extra = self._second_factor.confirm(user.id, code)
+            self._session_attempts.refund(account, session)
+            now = self._clock()
+            amr = (PASSWORD, *extra)
+            if not uow.sessions.reauthenticate(principal.session_id, authenticated_at=now, amr=amr, now=now):
+                raise TokenRevoked()
+            uow.audit.record("reauthenticated", actor_id=user.id, subject_id=user.id, now=now)
+            uow.commit()
+        return self._issuer.issue_access(
+            user_id=principal.user_id, session_id=principal.session_id, auth_time=now, amr=amr
+        )
 
     def logout(self, principal: Principal) -> None:
         """Revoke the caller's session: its refresh token and every access token naming it."""

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask_jwt_extended import create_access_token, create_refresh_token
 
-from app.auth.service import RefreshClaims, TokenPair
+from app.auth.service import AccessToken, RefreshClaims, TokenPair
 
 REQUIRED_CLAIMS = ("sub", "sid", "jti", "type", "exp", "iat")
+# Claims of access tokens since recent authentication: tokens issued before lack them (never
+# recent) and keep working until they expire; a value of the wrong type is refused.
+AUTHENTICATION_CLAIMS = ("auth_time", "amr")
 
 
 class JwtTokenIssuer:
@@ -21,24 +24,38 @@ class JwtTokenIssuer:
         self.refresh_ttl = refresh_ttl
 
     def issue(
-        self, *, user_id: uuid.UUID, session_id: uuid.UUID, refresh_jti: str, refresh_ttl: timedelta
+        self,
+        *,
+        user_id: uuid.UUID,
+        session_id: uuid.UUID,
+        refresh_jti: str,
+        refresh_ttl: timedelta,
+        auth_time: datetime,
+        amr: tuple[str, ...],
     ) -> TokenPair:
         """`refresh_ttl` is the session's: never past its absolute end, so the token says when it ends."""
-        claims = {"sid": str(session_id)}
-        access = create_access_token(
-            identity=str(user_id), additional_claims=claims, expires_delta=self.access_ttl
-        )
+        access = self.issue_access(user_id=user_id, session_id=session_id, auth_time=auth_time, amr=amr)
         refresh = create_refresh_token(
             identity=str(user_id),
-            additional_claims={**claims, "jti": refresh_jti},
+            additional_claims={"sid": str(session_id), "jti": refresh_jti},
             expires_delta=refresh_ttl,
         )
         return TokenPair(
-            access_token=access,
+            access_token=access.access_token,
             refresh_token=refresh,
-            expires_in=int(self.access_ttl.total_seconds()),
+            expires_in=access.expires_in,
             refresh_expires_in=int(refresh_ttl.total_seconds()),
         )
+
+    def issue_access(
+        self, *, user_id: uuid.UUID, session_id: uuid.UUID, auth_time: datetime, amr: tuple[str, ...]
+    ) -> AccessToken:
+        """An access token naming the session and its last proof of the password (OIDC's claims)."""
+        claims = {"sid": str(session_id), "auth_time": int(auth_time.timestamp()), "amr": list(amr)}
+        access = create_access_token(
+            identity=str(user_id), additional_claims=claims, expires_delta=self.access_ttl
+        )
+        return AccessToken(access_token=access, expires_in=int(self.access_ttl.total_seconds()))
 
 
 def claims_are_complete(claims: dict[str, Any]) -> bool:
@@ -47,13 +64,36 @@ def claims_are_complete(claims: dict[str, Any]) -> bool:
         return False
     if claims["type"] not in ("access", "refresh") or not isinstance(claims["jti"], str):
         return False
+    if "auth_time" in claims and not _is_numeric_date(claims["auth_time"]):
+        return False
+    if "amr" in claims and not _is_method_list(claims["amr"]):
+        return False
     return _is_uuid(claims["sub"]) and _is_uuid(claims["sid"])
+
+
+def auth_time_of(claims: dict[str, Any]) -> datetime | None:
+    """The token's `auth_time` (checked by claims_are_complete), None for a token without one."""
+    value = claims.get("auth_time")
+    return None if value is None else datetime.fromtimestamp(value, UTC)
+
+
+def amr_of(claims: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(claims.get("amr", ()))
 
 
 def refresh_claims(claims: dict[str, Any]) -> RefreshClaims:
     return RefreshClaims(
         user_id=uuid.UUID(claims["sub"]), session_id=uuid.UUID(claims["sid"]), jti=claims["jti"]
     )
+
+
+def _is_numeric_date(value: Any) -> bool:
+    """Whole seconds since the epoch, as Keel writes them: no bool, no float, nothing negative."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**40
+
+
+def _is_method_list(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(method, str) and method for method in value)
 
 
 def _is_uuid(value: Any) -> bool:

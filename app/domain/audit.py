@@ -11,6 +11,7 @@ EVENTS = (
     "login_failed",
     "password_check_refused",
     "current_password_wrong",
+    "reauthenticated",
     "refresh_grace_used",
     "token_reuse_detected",
     "logout",

@@ -1,6 +1,6 @@
 """Errors of the users domain, each with its contract code."""
 
-from app.domain.errors import BadRequest, Conflict, Forbidden, NotFound
+from app.domain.errors import BadRequest, Conflict, NotFound
 
 
 class EmailTaken(Conflict):
@@ -11,11 +11,6 @@ class EmailTaken(Conflict):
 class LastAdmin(Conflict):
     code = "last_admin"
     default_detail = "The last active admin cannot be demoted, disabled or deleted."
-
-
-class InvalidCurrentPassword(Forbidden):
-    code = "invalid_current_password"
-    default_detail = "The current password is wrong."
 
 
 class UserNotFound(NotFound):

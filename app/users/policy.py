@@ -33,6 +33,12 @@ def needs_current_password(actor: Principal, user_id: uuid.UUID, fields: Set[str
     return actor.user_id == user_id and bool(fields & CREDENTIAL_FIELDS)
 
 
+def needs_recent_authentication(actor: Principal, user_id: uuid.UUID) -> bool:
+    """Deleting one's own account needs a recent proof of the password; an admin deleting another
+    account needs none (the admin's own account is not at stake)."""
+    return actor.user_id == user_id
+
+
 def removes_an_admin(*, role: str, is_active: bool, new_role: str | None, new_is_active: bool | None) -> bool:
     was_active_admin = role == "admin" and is_active
     stays = (new_role in (None, "admin")) and (new_is_active in (None, True))

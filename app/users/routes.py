@@ -152,12 +152,16 @@ class UserById(MethodView):
     @blp.doc(operationId="deleteUser", security=BEARER_SECURITY, parameters=_IF_MATCH)
     @blp.response(204)
     @blp.alt_response(401, description="Missing, invalid or revoked token")
-    @blp.alt_response(403, description="Not yours, and you are not an admin")
+    @blp.alt_response(
+        403,
+        description="Not yours, and you are not an admin; or `reauthentication_required`: your own "
+        "account, without a sign-in within REAUTH_MAX_AGE_SECONDS (POST /auth/reauthenticate first)",
+    )
     @blp.alt_response(404, description="No such user (admins only)")
     @blp.alt_response(409, description="`last_admin`")
     @blp.alt_response(412, description="`precondition_failed`: stale If-Match")
     def delete(self, user_id: uuid.UUID) -> Response:
-        """Delete a user; their tokens stop working at once."""
+        """Delete a user; their tokens stop working at once. Your own account needs a recent sign-in."""
         container().user_service().delete(
             current_principal(), user_id, expected_version=conditional.expected_version(user_id)
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from uuid6 import uuid7
@@ -19,12 +19,13 @@ from app.domain.outbox import Outbox
 from app.domain.pagination import Cursor, Page, page_of
 from app.domain.passwords import PasswordHasher, is_common
 from app.domain.principal import Principal
+from app.domain.reauthentication import DEFAULT_MAX_AGE, InvalidCurrentPassword, ensure_recent
 from app.domain.unit_of_work import UnitOfWork
 from app.domain.versions import ExpectedVersion
 from app.mail.messages import SEND_MAIL, mail_job
 from app.mail.notices import PASSWORD_CHANGED, addressee, security_notice
 from app.users import policy
-from app.users.errors import InvalidCurrentPassword, InvalidVerificationToken, LastAdmin, UserNotFound
+from app.users.errors import InvalidVerificationToken, LastAdmin, UserNotFound
 from app.users.models import User
 from app.users.repository import UserRepository
 from app.users.verification import EmailVerification
@@ -108,9 +109,11 @@ class UserService:
         hasher: PasswordHasher,
         session_attempts: SessionAttemptBudget,
         verification: EmailVerification,
+        reauth_max_age: timedelta = DEFAULT_MAX_AGE,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._uow = uow
+        self._reauth_max_age = reauth_max_age
         self._hasher = hasher
         self._session_attempts = session_attempts
         self._verification = verification
@@ -254,6 +257,8 @@ class UserService:
         self, actor: Principal, user_id: uuid.UUID, *, expected_version: ExpectedVersion | None = None
     ) -> None:
         policy.ensure_self_or_admin(actor, user_id)
+        if policy.needs_recent_authentication(actor, user_id):
+            ensure_recent(actor, now=self._clock(), max_age=self._reauth_max_age)
         with self._uow as uow:
             user = self._get(user_id)
             if expected_version is not None:

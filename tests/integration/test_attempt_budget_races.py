@@ -193,3 +193,55 @@ def test_a_flood_of_wrong_logins_leaves_the_sessions_current_password_budget_alo
     )
     assert sorted(patches) == [403] * SESSION_BUDGET + [429] * (CONTENDERS - SESSION_BUDGET)
     assert checks_during(hasher, before) == BUDGET + SESSION_BUDGET
+
+
+def test_parallel_wrong_reauthentications_in_one_session_get_no_more_than_its_budget(
+    server: Server, hasher: CountingHasher
+) -> None:
+    account = create_account(server.app)
+    tokens = login(server.app.test_client(), account)
+    before = hasher.verifications
+    replies = run_together(
+        CONTENDERS,
+        lambda n: server.request(
+            "POST",
+            "/api/v1/auth/reauthenticate",
+            body={"password": f"wrong-guess-{n}"},
+            headers=tokens.headers,
+        ),
+    )
+    assert checks_during(hasher, before) == SESSION_BUDGET
+    statuses = sorted(reply.status for reply in replies)
+    assert statuses == [403] * SESSION_BUDGET + [429] * (CONTENDERS - SESSION_BUDGET)
+    assert {reply.code for reply in replies if reply.status == 403} == {"invalid_current_password"}
+    assert {reply.code for reply in replies if reply.status == 429} == {"rate_limited"}
+
+    # Spent, the right password is refused unchecked too.
+    right = server.request(
+        "POST", "/api/v1/auth/reauthenticate", body={"password": account.password}, headers=tokens.headers
+    )
+    assert right.status == 429
+    assert checks_during(hasher, before) == SESSION_BUDGET
+
+
+def test_reauthentication_and_current_password_checks_of_one_session_share_its_budget(
+    server: Server, hasher: CountingHasher
+) -> None:
+    account = create_account(server.app)
+    tokens = login(server.app.test_client(), account)
+    before = hasher.verifications
+
+    def guess(n: int) -> int:
+        if n % 2:
+            body: dict[str, str] = {"password": f"wrong-{n}"}
+            return server.request(
+                "POST", "/api/v1/auth/reauthenticate", body=body, headers=tokens.headers
+            ).status
+        body = {"password": "A-Whole-New-Secret-77", "current_password": f"wrong-{n}"}
+        return server.request(
+            "PATCH", f"/api/v1/users/{account.id}", body=body, headers=tokens.headers
+        ).status
+
+    statuses = run_together(CONTENDERS, guess)
+    assert checks_during(hasher, before) == SESSION_BUDGET
+    assert sorted(statuses) == [403] * SESSION_BUDGET + [429] * (CONTENDERS - SESSION_BUDGET)

@@ -113,6 +113,17 @@ def test_tokens_correctly_signed_refresh_token_missing_a_claim_is_401(
         ("sid", None),
         ("jti", 12345),
         ("type", "admin"),
+        # Optional (tokens issued before them lack them), but never of another type.
+        ("auth_time", "1700000000"),
+        ("auth_time", 1700000000.5),
+        ("auth_time", True),
+        ("auth_time", None),
+        ("auth_time", -1),
+        ("amr", "pwd"),
+        ("amr", None),
+        ("amr", [1]),
+        ("amr", [""]),
+        ("amr", {"pwd": True}),
     ],
 )
 def test_tokens_correctly_signed_access_token_with_malformed_claim_is_401(

@@ -44,6 +44,7 @@ BODY_ROUTES = [
     BodyRoute("POST", "/api/v1/auth/password-reset", "email", keyed=True),
     BodyRoute("POST", "/api/v1/auth/password-reset/confirm", "token"),
     BodyRoute("POST", "/api/v1/auth/verify-email", "token"),
+    BodyRoute("POST", "/api/v1/auth/reauthenticate", "code", admin=True),
     BodyRoute("POST", "/api/v1/users", "email", admin=True, keyed=True),
     BodyRoute("PATCH", "/api/v1/users/{user_id}", "name", admin=True),
     # make resource: generated body routes above this line

@@ -57,6 +57,8 @@ def open_session(
         ends_at=ends_at or NOW + LIFETIME,
         client_address=CLIENT.address,
         user_agent=CLIENT.user_agent,
+        authenticated_at=NOW,
+        amr="pwd",
     )
     sessions.add(auth_session)
     return auth_session
@@ -104,6 +106,53 @@ def test_session_repository_rotate_succeeds_with_the_current_hash(
     assert stored.refresh_token_hash == "new-current"
     assert stored.rotated_at == later
     assert stored.expires_at == later + TTL
+
+
+def test_session_repository_rotate_carries_the_sessions_last_proof_of_the_password_on(
+    sessions: SessionRepository, owner: User
+) -> None:
+    opened = open_session(sessions, owner, token_hash="current")
+    later = NOW + timedelta(days=2)
+
+    rotated = sessions.rotate(
+        opened.id, presented_hash="current", new_hash="next", now=later, expires_at=later + TTL, client=CLIENT
+    )
+
+    assert rotated is not None
+    assert (rotated.expires_at, rotated.authenticated_at, rotated.amr) == (later + TTL, NOW, ("pwd",))
+
+
+def test_session_repository_reauthenticate_records_the_new_proof_for_later_rotations(
+    store: Store, sessions: SessionRepository, owner: User
+) -> None:
+    opened = open_session(sessions, owner, token_hash="current")
+    proved = NOW + timedelta(hours=3)
+
+    assert sessions.reauthenticate(opened.id, authenticated_at=proved, amr=("pwd", "otp"), now=proved)
+
+    stored = store.reload(opened)
+    assert (stored.authenticated_at, stored.amr) == (proved, "pwd otp")
+    later = proved + timedelta(hours=1)
+    rotated = sessions.rotate(
+        opened.id, presented_hash="current", new_hash="next", now=later, expires_at=later + TTL, client=CLIENT
+    )
+    assert rotated is not None
+    assert (rotated.authenticated_at, rotated.amr) == (proved, ("pwd", "otp"))
+
+
+def test_session_repository_reauthenticate_refuses_an_ended_session(
+    store: Store, sessions: SessionRepository, owner: User
+) -> None:
+    revoked = open_session(sessions, owner)
+    sessions.revoke(revoked.id, reason="logout", now=NOW)
+    expired = open_session(sessions, owner, expires_at=NOW + timedelta(minutes=1))
+    later = NOW + timedelta(minutes=2)
+
+    assert not sessions.reauthenticate(revoked.id, authenticated_at=later, amr=("pwd",), now=later)
+    assert not sessions.reauthenticate(expired.id, authenticated_at=later, amr=("pwd",), now=later)
+    assert not sessions.reauthenticate(uuid.uuid4(), authenticated_at=later, amr=("pwd",), now=later)
+    assert store.reload(revoked).authenticated_at == NOW
+    assert store.reload(expired).authenticated_at == NOW
 
 
 def test_session_repository_rotate_fails_with_a_hash_already_rotated(
@@ -328,7 +377,8 @@ def test_session_repository_rotate_returns_the_new_expiry(
         opened.id, presented_hash="current", new_hash="next", now=later, expires_at=later + TTL, client=CLIENT
     )
 
-    assert returned == NOW + timedelta(days=10) == store.reload(opened).expires_at
+    assert returned is not None
+    assert returned.expires_at == NOW + timedelta(days=10) == store.reload(opened).expires_at
 
 
 def test_list_live_holds_only_the_owners_usable_sessions_newest_use_first(

@@ -110,6 +110,8 @@ def test_a_session_revoked_in_a_failed_block_stays_live(uow: Any) -> None:
         rotated_at=now,
         expires_at=now + timedelta(days=1),
         ends_at=now + timedelta(days=90),
+        authenticated_at=now,
+        amr="pwd",
     )
     with uow:
         uow.users.add(user)

@@ -59,6 +59,8 @@ def test_load_settings_production_accepts_safe_config() -> None:
         ({"RATELIMIT_LOGIN_EMAIL": "ten a minute"}, "RATELIMIT_LOGIN_EMAIL"),
         ({"RATELIMIT_DEFAULT": "bogus"}, "RATELIMIT_DEFAULT"),
         ({"REFRESH_REUSE_GRACE_SECONDS": "-1"}, "REFRESH_REUSE_GRACE_SECONDS"),
+        ({"REAUTH_MAX_AGE_SECONDS": "0"}, "REAUTH_MAX_AGE_SECONDS"),
+        ({"REAUTH_MAX_AGE_SECONDS": "86400"}, "REAUTH_MAX_AGE_SECONDS"),
         ({"TRUSTED_PROXIES": "many"}, "TRUSTED_PROXIES"),
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
         ({"MAX_CONTENT_LENGTH": "0"}, "MAX_CONTENT_LENGTH"),
@@ -76,6 +78,11 @@ def test_load_settings_production_refuses_unsafe_config(
             config[key] = value
     with pytest.raises(ConfigError, match=rf"^{variable}\b"):
         load_settings(config)
+
+
+def test_reauth_max_age_defaults_to_five_minutes() -> None:
+    assert load_settings(production()).reauth_max_age_seconds == 300
+    assert load_settings(production(REAUTH_MAX_AGE_SECONDS="900")).reauth_max_age_seconds == 900
 
 
 def test_load_settings_refuses_unknown_profile() -> None:

@@ -94,3 +94,12 @@ def test_removes_an_admin_is_false_when_active_admin_stays(
 @pytest.mark.parametrize(("role", "is_active"), [("admin", False), ("user", True), ("user", False)])
 def test_removes_an_admin_is_false_when_user_was_not_an_active_admin(role: str, is_active: bool) -> None:
     assert not policy.removes_an_admin(role=role, is_active=is_active, new_role="user", new_is_active=False)
+
+
+def test_deleting_ones_own_account_needs_recent_authentication() -> None:
+    assert policy.needs_recent_authentication(person(ALICE), ALICE)
+    assert policy.needs_recent_authentication(person(ALICE, role="admin"), ALICE)
+
+
+def test_an_admin_deleting_another_account_needs_no_recent_authentication() -> None:
+    assert not policy.needs_recent_authentication(person(ALICE, role="admin"), BOB)

@@ -6,10 +6,12 @@ import pytest
 from app.domain.attempts import TooManyAttempts
 from app.domain.errors import Forbidden, InvalidInput, PreconditionFailed
 from app.domain.pagination import Cursor
+from app.domain.reauthentication import DEFAULT_MAX_AGE, InvalidCurrentPassword, ReauthenticationRequired
 from app.domain.versions import ExpectedVersion
-from app.users.errors import EmailTaken, InvalidCurrentPassword, LastAdmin, UserNotFound
+from app.users.errors import EmailTaken, LastAdmin, UserNotFound
 from app.users.models import User
 from app.users.service import NewUser, UserChanges, UserService
+from app.users.verification import EmailVerification
 from app.web import etags
 from tests.fakes import (
     DEFAULT_PASSWORD,
@@ -569,6 +571,67 @@ def test_delete_removes_own_account(
     service.delete(principal_of(member), member.id)
     assert users.get(member.id) is None
     assert uow.commits == 1
+
+
+def test_delete_of_ones_own_account_needs_a_recent_proof_of_the_password(
+    service: UserService, member: User, users: FakeUserRepository, uow: FakeUnitOfWork, clock: FakeClock
+) -> None:
+    proved = clock.now
+    clock.advance(DEFAULT_MAX_AGE + timedelta(seconds=1))
+
+    with pytest.raises(ReauthenticationRequired):
+        service.delete(principal_of(member, auth_time=proved), member.id)
+
+    assert users.get(member.id) is member
+    assert uow.commits == 0
+
+
+def test_delete_of_ones_own_account_takes_a_proof_exactly_max_age_old(
+    service: UserService, member: User, users: FakeUserRepository, clock: FakeClock
+) -> None:
+    proved = clock.now
+    clock.advance(DEFAULT_MAX_AGE)
+    service.delete(principal_of(member, auth_time=proved), member.id)
+    assert users.get(member.id) is None
+
+
+def test_delete_of_ones_own_account_with_a_token_that_names_no_proof_is_refused(
+    service: UserService, member: User, users: FakeUserRepository
+) -> None:
+    with pytest.raises(ReauthenticationRequired):
+        service.delete(principal_of(member, auth_time=None), member.id)
+    assert users.get(member.id) is member
+
+
+def test_delete_follows_the_configured_max_age(
+    uow: FakeUnitOfWork,
+    hasher: FakePasswordHasher,
+    session_attempts: FakeSessionBudget,
+    clock: FakeClock,
+    verification: EmailVerification,
+    member: User,
+) -> None:
+    strict = UserService(
+        uow=uow,
+        hasher=hasher,
+        session_attempts=session_attempts,
+        verification=verification,
+        reauth_max_age=timedelta(seconds=30),
+        clock=clock,
+    )
+    proved = clock.now
+    clock.advance(timedelta(seconds=31))
+    with pytest.raises(ReauthenticationRequired):
+        strict.delete(principal_of(member, auth_time=proved), member.id)
+
+
+def test_delete_lets_an_admin_remove_another_user_with_an_old_proof(
+    service: UserService, admin: User, member: User, users: FakeUserRepository, clock: FakeClock
+) -> None:
+    proved = clock.now
+    clock.advance(timedelta(days=1))
+    service.delete(principal_of(admin, auth_time=proved), member.id)
+    assert users.get(member.id) is None
 
 
 def test_delete_lets_admin_remove_another_user(
