@@ -17,12 +17,17 @@ from app.auth.errors import (
     AccountDisabled,
     EmailUnverified,
     InvalidCredentials,
+    InvalidOtp,
+    MfaRequired,
+    MfaTokenInvalid,
     SessionNotFound,
     TokenExpired,
     TokenReused,
     TokenRevoked,
 )
-from app.auth.models import AuthSession
+from app.auth.mfa_repository import MfaRepository
+from app.auth.mfa_service import CodeCheck
+from app.auth.models import AuthSession, MfaChallenge
 from app.auth.repository import SessionRepository
 from app.domain.attempts import AttemptBudget, DeviceAttemptBudget, LoginBudgets, TooManyAttempts
 from app.domain.audit import AuditTrail
@@ -32,7 +37,11 @@ from app.domain.emails import normalize_email
 from app.domain.passwords import PasswordHasher
 from app.domain.principal import Principal
 from app.domain.unit_of_work import UnitOfWork
+from app.users.models import User
 from app.users.repository import UserRepository
+
+PASSWORD_METHOD = "pwd"  # noqa: S105 - an RFC 8176 method name
+OTP_METHOD = "otp"
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +88,9 @@ class AuthUnitOfWork(UnitOfWork, Protocol):
     def sessions(self) -> SessionRepository: ...
 
     @property
+    def mfa(self) -> MfaRepository: ...
+
+    @property
     def audit(self) -> AuditTrail: ...
 
 
@@ -110,8 +122,12 @@ class AuthService:
         require_verified_email: bool = False,
         device_attempts: DeviceAttemptBudget | None = None,
         devices: DeviceTokens | None = None,
+        codes: CodeCheck | None = None,
+        mfa_token_ttl: timedelta = timedelta(minutes=5),
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
+        self._codes = codes
+        self._mfa_token_ttl = mfa_token_ttl
         self._require_verified_email = require_verified_email
         self._uow = uow
         self._hasher = hasher
@@ -157,21 +173,11 @@ class AuthService:
                 if self._hasher.needs_rehash(user.password_hash):
                     user.password_hash = self._hasher.hash(password)
                 now = self._clock()
-                jti = new_jti()
-                ends_at = now + self._session_lifetime
-                session = AuthSession(
-                    id=uuid7(),
-                    user_id=user.id,
-                    refresh_token_hash=token_hash(jti),
-                    created_at=now,
-                    rotated_at=now,
-                    expires_at=min(now + self._refresh_ttl, ends_at),
-                    ends_at=ends_at,
-                    client_address=client.address,
-                    user_agent=client.user_agent,
-                )
-                uow.sessions.add(session)
-                uow.audit.record("login_succeeded", actor_id=user.id, subject_id=user.id, now=now)
+                if self._codes is not None and self._has_second_factor(uow, user.id):
+                    mfa_token = self._open_challenge(uow, user, now)
+                    uow.commit()
+                    raise MfaRequired(mfa_token=mfa_token)
+                session, jti = self._open_session(uow, user, client, now, (PASSWORD_METHOD,))
                 uow.commit()
         except (InvalidCredentials, AccountDisabled, EmailUnverified):
             # The login's own transaction is gone; the failure is recorded in one of its own.
@@ -183,6 +189,122 @@ class AuthService:
             user_id=user.id, session_id=session.id, refresh_jti=jti, refresh_ttl=session.expires_at - now
         )
         return self._signed_in(account, pair)
+
+    def verify_second_factor(
+        self,
+        *,
+        mfa_token: str,
+        code: str | None = None,
+        recovery_code: str | None = None,
+        client: Client,
+        device_tokens: Sequence[str | None] = (),
+    ) -> TokenPair:
+        """Complete a login that answered `mfa_required`: one code (TOTP or recovery) for its token.
+
+        A wrong code spends an attempt of the account's budget (the device's own for a known
+        device) and leaves the token usable until it expires; the right one spends the code and
+        the token in the transaction that opens the session, so of two racing requests one wins.
+        """
+        codes = self._codes
+        if codes is None:
+            raise MfaTokenInvalid()
+        with self._uow as uow:
+            challenge = uow.mfa.find_challenge(token_hash(mfa_token), now=self._clock())
+            user = uow.users.get(challenge.user_id) if challenge is not None else None
+            if challenge is None or user is None:
+                raise MfaTokenInvalid()
+            account, user_id, challenge_id = user.email_normalized, user.id, challenge.id
+        device = self._devices.recognise(account, device_tokens) if self._devices is not None else None
+        try:
+            self._budgets.spend(account, device)
+        except TooManyAttempts:
+            self._record(user_id, "password_check_refused")
+            raise
+        try:
+            with self._uow as uow:
+                user = self._live_user(uow, user_id)
+                now = self._clock()
+                credential = uow.mfa.get_totp(user.id)
+                if credential is None or credential.confirmed_at is None:
+                    raise MfaTokenInvalid()
+                if recovery_code is not None:
+                    accepted = codes.recovery_code(uow.mfa, user.id, recovery_code, now=now)
+                else:
+                    accepted = codes.totp(uow.mfa, credential, code or "", now=now)
+                if not accepted:
+                    raise InvalidOtp()
+                self._budgets.refund(account, device)
+                if not uow.mfa.use_challenge(challenge_id, now=now):
+                    raise MfaTokenInvalid()
+                if recovery_code is not None:
+                    uow.audit.record("mfa_recovery_code_used", actor_id=user.id, subject_id=user.id, now=now)
+                session, jti = self._open_session(uow, user, client, now, (PASSWORD_METHOD, OTP_METHOD))
+                uow.commit()
+        except InvalidOtp:
+            self._record(user_id, "mfa_code_failed")
+            raise
+        pair = self._issuer.issue(
+            user_id=user.id, session_id=session.id, refresh_jti=jti, refresh_ttl=session.expires_at - now
+        )
+        return self._signed_in(account, pair)
+
+    def _live_user(self, uow: AuthUnitOfWork, user_id: uuid.UUID) -> User:
+        """The account behind a challenge, still allowed to sign in."""
+        user = uow.users.get(user_id)
+        if user is None:
+            raise MfaTokenInvalid()
+        if not user.is_active:
+            raise AccountDisabled()
+        return user
+
+    @staticmethod
+    def _has_second_factor(uow: AuthUnitOfWork, user_id: uuid.UUID) -> bool:
+        credential = uow.mfa.get_totp(user_id)
+        return credential is not None and credential.confirmed_at is not None
+
+    def _open_challenge(self, uow: AuthUnitOfWork, user: User, now: datetime) -> str:
+        """A single-use token for the code still owed; only its SHA-256 is stored."""
+        token = secrets.token_urlsafe(32)
+        uow.mfa.add_challenge(
+            MfaChallenge(
+                id=uuid7(),
+                user_id=user.id,
+                token_hash=token_hash(token),
+                created_at=now,
+                expires_at=now + self._mfa_token_ttl,
+            )
+        )
+        return token
+
+    def _open_session(
+        self, uow: AuthUnitOfWork, user: User, client: Client, now: datetime, amr: tuple[str, ...]
+    ) -> tuple[AuthSession, str]:
+        """A new session (a new refresh token family) and its refresh jti; every sign-in opens one here.
+
+        `amr` names the methods that proved the sign-in (RFC 8176).
+        """
+        jti = new_jti()
+        ends_at = now + self._session_lifetime
+        session = AuthSession(
+            id=uuid7(),
+            user_id=user.id,
+            refresh_token_hash=token_hash(jti),
+            created_at=now,
+            rotated_at=now,
+            expires_at=min(now + self._refresh_ttl, ends_at),
+            ends_at=ends_at,
+            client_address=client.address,
+            user_agent=client.user_agent,
+        )
+        uow.sessions.add(session)
+        uow.audit.record("login_succeeded", actor_id=user.id, subject_id=user.id, now=now)
+        return session, jti
+
+    def _record(self, user_id: uuid.UUID, event: str) -> None:
+        """A refused attempt, recorded in a transaction of its own."""
+        with self._uow as uow:
+            uow.audit.record(event, actor_id=None, subject_id=user_id, now=self._clock())
+            uow.commit()
 
     def _signed_in(self, account: str, pair: TokenPair) -> TokenPair:
         """The tokens of a completed sign-in, with a new device token for the client.
