@@ -362,7 +362,7 @@ class FakeResetLinks(FakeLog[uuid.UUID]):
 class FakeMfaRepository:
     """The second factor: no account of a fake unit of work has one (its rules are tested on SQL)."""
 
-    def get_totp(self, user_id: uuid.UUID) -> TotpCredential | None:
+    def get_totp(self, user_id: uuid.UUID, *, lock: bool = False) -> TotpCredential | None:
         return None
 
     def start_enrolment(self, user_id: uuid.UUID, *, secret_ciphertext: str, now: datetime) -> None:

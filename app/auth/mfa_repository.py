@@ -13,10 +13,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.auth.models import MfaChallenge, RecoveryCode, TotpCredential
+from app.persistence.write_errors import translated
 
 
 class MfaRepository(Protocol):
-    def get_totp(self, user_id: uuid.UUID) -> TotpCredential | None: ...
+    def get_totp(self, user_id: uuid.UUID, *, lock: bool = False) -> TotpCredential | None: ...
     def start_enrolment(self, user_id: uuid.UUID, *, secret_ciphertext: str, now: datetime) -> None: ...
     def confirm_enrolment(self, user_id: uuid.UUID, *, step: int, now: datetime) -> bool: ...
     def use_step(self, user_id: uuid.UUID, *, step: int) -> bool: ...
@@ -37,10 +38,13 @@ class SqlMfaRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
 
-    def get_totp(self, user_id: uuid.UUID) -> TotpCredential | None:
-        return self._session.scalars(
-            sa.select(TotpCredential).where(TotpCredential.user_id == user_id)
-        ).one_or_none()
+    def get_totp(self, user_id: uuid.UUID, *, lock: bool = False) -> TotpCredential | None:
+        """The account's credential; with `lock`, held until commit, so two changes of one
+        account's second factor (new recovery codes, turning it off) run one after the other."""
+        statement = sa.select(TotpCredential).where(TotpCredential.user_id == user_id)
+        if lock:
+            statement = statement.with_for_update()
+        return self._session.scalars(statement).one_or_none()
 
     def start_enrolment(self, user_id: uuid.UUID, *, secret_ciphertext: str, now: datetime) -> None:
         """A new pending secret, replacing an earlier pending one; a confirmed one is never touched."""
@@ -52,7 +56,9 @@ class SqlMfaRepository:
         elif credential.confirmed_at is None:
             credential.secret_ciphertext, credential.created_at = secret_ciphertext, now
             credential.last_used_step = None
-        self._session.flush()
+        # Two first enrolments at once: the second insert breaks the primary key, a 409, never a 500.
+        with translated(self._session, {}):
+            self._session.flush()
 
     def confirm_enrolment(self, user_id: uuid.UUID, *, step: int, now: datetime) -> bool:
         """Turn the pending secret on, spending the step of the code that confirmed it."""

@@ -222,7 +222,7 @@ class TotpService:
     def _confirm_code(self, user: User, code: str, now: datetime) -> None:
         """Spend an attempt, then the code (TOTP or recovery); the attempt comes back if it was right."""
         uow = self._uow
-        credential = uow.mfa.get_totp(user.id)
+        credential = uow.mfa.get_totp(user.id, lock=True)
         if credential is None or credential.confirmed_at is None:
             raise MfaNotEnabled()
         self._budgets.spend(user.email_normalized, None)

@@ -18,7 +18,7 @@ from app.extensions import db
 from tests.conftest import Backend
 from tests.support.accounts import Account, create_account
 from tests.support.concurrency import Reply, Server, run_together, serve
-from tests.support.totp import CONFIRM, ENROL, STEP, VERIFY, MovableClock, install_clock
+from tests.support.totp import CONFIRM, ENROL, RECOVERY, STEP, VERIFY, MovableClock, install_clock
 
 CONTENDERS = 10
 
@@ -156,3 +156,44 @@ def test_one_totp_step_raced_over_many_logins_signs_in_once(
     assert sessions_of(committed_app, account) == before + 1
     step = sa.select(TotpCredential.last_used_step).where(TotpCredential.user_id == account.id)
     assert count(committed_app, step) == totp.timecode(clock.now)
+
+
+def test_new_recovery_codes_raced_with_different_codes_leave_one_set_of_ten(
+    server: Server, committed_app: Flask, clock: MovableClock
+) -> None:
+    account = create_account(committed_app)
+    access = bearer(server.login(account)["access_token"])
+    _, codes = enable(server, account, clock)
+
+    replies = run_together(
+        CONTENDERS,
+        lambda i: server.request(
+            "POST", RECOVERY, body={"password": account.password, "code": codes[i]}, headers=access
+        ),
+    )
+
+    assert outcomes(replies) == [(200, None)] + [(401, "invalid_otp")] * (CONTENDERS - 1)
+    [winner] = [reply for reply in replies if reply.status == 200]
+    stored = sa.select(sa.func.count()).select_from(RecoveryCode).where(RecoveryCode.user_id == account.id)
+    assert count(committed_app, stored) == 10
+    assert count(committed_app, stored.where(RecoveryCode.used_at.is_(None))) == 10
+    assert len(winner.body["recovery_codes"]) == 10
+
+
+def test_first_enrolments_raced_leave_one_pending_secret_and_no_server_error(
+    server: Server, committed_app: Flask
+) -> None:
+    account = create_account(committed_app)
+    access = bearer(server.login(account)["access_token"])
+
+    replies = run_together(
+        CONTENDERS,
+        lambda _: server.request("POST", ENROL, body={"password": account.password}, headers=access),
+    )
+
+    assert {reply.status for reply in replies} <= {201, 409}
+    assert any(reply.status == 201 for reply in replies)
+    stored = (
+        sa.select(sa.func.count()).select_from(TotpCredential).where(TotpCredential.user_id == account.id)
+    )
+    assert count(committed_app, stored) == 1
