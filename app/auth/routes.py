@@ -318,7 +318,11 @@ class MfaTotp(MethodView):
     @blp.response(201, MfaEnrolmentSchema)
     @blp.alt_response(401, description="Missing, invalid or revoked access token")
     @blp.alt_response(403, description="`invalid_current_password`: the password is wrong")
-    @blp.alt_response(409, description="`mfa_already_enabled`: the second factor is already on")
+    @blp.alt_response(
+        409,
+        description="`mfa_already_enabled`: the second factor is already on; `conflict`: another first "
+        "enrolment of the account was stored at the same moment",
+    )
     @blp.alt_response(422, description="Invalid body")
     @blp.alt_response(429, description="`rate_limited`: too many wrong passwords from this session")
     def post(self, body: dict[str, Any]) -> tuple[Enrolment, int]:
