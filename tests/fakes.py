@@ -395,6 +395,9 @@ class FakeMfaRepository:
     def use_challenge(self, challenge_id: uuid.UUID, *, now: datetime) -> bool:
         return False
 
+    def purge_challenges(self, *, expired_before: datetime) -> int:
+        return 0
+
 
 class FakeUnitOfWork(FakeTransaction):
     """Keel's repositories in one fake transaction (see FakeTransaction): a feature's own unit of

@@ -28,6 +28,7 @@ class MfaRepository(Protocol):
     def add_challenge(self, challenge: MfaChallenge) -> None: ...
     def find_challenge(self, token_hash: str, *, now: datetime) -> MfaChallenge | None: ...
     def use_challenge(self, challenge_id: uuid.UUID, *, now: datetime) -> bool: ...
+    def purge_challenges(self, *, expired_before: datetime) -> int: ...
 
 
 def _rowcount(result: sa.Result[Any]) -> int:
@@ -160,3 +161,12 @@ class SqlMfaRepository:
             .execution_options(synchronize_session=False)
         )
         return _rowcount(self._session.execute(statement)) == 1
+
+    def purge_challenges(self, *, expired_before: datetime) -> int:
+        """Forget login challenges that lapsed before `expired_before`, used or not."""
+        statement = (
+            sa.delete(MfaChallenge)
+            .where(MfaChallenge.expires_at < expired_before)
+            .execution_options(synchronize_session=False)
+        )
+        return _rowcount(self._session.execute(statement))

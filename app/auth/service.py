@@ -418,9 +418,12 @@ class AuthService:
         return ended
 
     def purge_sessions(self, *, older_than: timedelta) -> int:
-        """Forget sessions that ended (expired or revoked) longer ago than `older_than`."""
+        """Forget sessions that ended (expired or revoked) longer ago than `older_than`, and the
+        second-factor login challenges that lapsed as long ago."""
         with self._uow as uow:
-            purged = uow.sessions.purge(ended_before=self._clock() - older_than)
+            cutoff = self._clock() - older_than
+            purged = uow.sessions.purge(ended_before=cutoff)
+            uow.mfa.purge_challenges(expired_before=cutoff)
             uow.commit()
         return purged
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app.auth.models import AuthSession
+from app.auth.models import AuthSession, MfaChallenge
 from app.extensions import db
 from tests.api.auth.helpers import LOGIN, ME, REFRESH_COOKIE, assert_problem, assert_unauthorized, bearer
 from tests.support.accounts import Account, Tokens
@@ -235,3 +235,20 @@ def test_an_account_without_a_second_factor_logs_in_with_the_password(
     response = fresh_client.post(LOGIN, json={"email": admin.email, "password": admin.password})
 
     assert response.status_code == 200
+
+
+def test_purging_sessions_forgets_challenges_that_lapsed_long_ago(
+    app: Flask, fresh_client: FlaskClient, user: Account, authenticator: Authenticator, clock: MovableClock
+) -> None:
+    start_login(fresh_client, user)
+    clock.advance(timedelta(days=8))
+    recent = start_login(fresh_client, user)
+
+    result = app.test_cli_runner().invoke(args=["auth", "purge-sessions", "--older-than-days", "7"])
+
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        left = db.session.scalar(sa.select(sa.func.count()).select_from(MfaChallenge))
+        db.session.remove()
+    assert left == 1
+    assert verify(fresh_client, recent, code=authenticator.code()).status_code == 200
