@@ -25,6 +25,9 @@ from app.audit.repository import AuditContext, SqlAuditTrail
 from app.audit.service import AuditService
 from app.auth import callers
 from app.auth.device_tokens import DeviceTokens
+from app.auth.mfa_repository import SqlMfaRepository
+from app.auth.mfa_service import CodeCheck, TotpService
+from app.auth.otp import RecoveryCodes
 from app.auth.password_reset import RESET_REQUESTED, PasswordResetService
 from app.auth.repository import SqlSessionRepository
 from app.auth.reset_tokens import SqlResetTokenRepository
@@ -34,10 +37,11 @@ from app.config import Settings
 from app.domain.attempts import AttemptBudget, DeviceAttemptBudget, LoginBudgets, SessionAttemptBudget
 from app.domain.clients import stored_user_agent
 from app.domain.clock import utcnow
+from app.domain.encryption import SecretBox
 from app.domain.idempotency import IdempotencyService, IdempotencyStore, RequestFingerprints
 from app.domain.passwords import Argon2PasswordHasher, PasswordHasher
 from app.domain.principal import Principal
-from app.domain.second_factor import NoSecondFactor, SecondFactor
+from app.domain.second_factor import SecondFactor
 from app.extensions import db
 from app.health.checks import ping_database
 from app.idempotency.redis_store import RedisIdempotencyStore
@@ -52,6 +56,7 @@ from app.observability import metrics
 from app.observability.context import current_request_id
 from app.outbox.repository import SqlOutboxRepository
 from app.outbox.service import OutboxProcessor
+from app.persistence.encryption import FernetSecretBox, derived_key
 from app.persistence.unit_of_work import SqlUnitOfWork
 from app.users import repository as user_repository
 from app.users.repository import SqlUserRepository
@@ -84,6 +89,7 @@ class KeelUnitOfWork(SqlUnitOfWork):
         self.users = SqlUserRepository(session)
         self.sessions = SqlSessionRepository(session)
         self.reset_tokens = SqlResetTokenRepository(session)
+        self.mfa = SqlMfaRepository(session)
         self.outbox = SqlOutboxRepository(session)
         self.audit = SqlAuditTrail(session, context=audit_context)
         # make resource: generated repositories above this line
@@ -120,7 +126,7 @@ class Container:
     mail_sender: MailSender
     jobs: JobQueue
     idempotency_store: IdempotencyStore
-    second_factor: SecondFactor
+    secret_box: SecretBox
     clock: Callable[[], datetime] = field(default=utcnow)
 
     def unit_of_work(self) -> KeelUnitOfWork:
@@ -232,9 +238,29 @@ class Container:
             device_attempts=self.device_attempts,
             devices=self.device_tokens(),
             session_attempts=self.session_attempts,
-            second_factor=self.second_factor,
+            second_factor=self.second_factor(),
+            codes=self.code_check(),
+            mfa_token_ttl=timedelta(seconds=self.settings.mfa_token_ttl_seconds),
             clock=self.clock,
         )
+
+    def code_check(self) -> CodeCheck:
+        return CodeCheck(self.secret_box, RecoveryCodes(self.settings.jwt_secret_key))
+
+    def totp_service(self) -> TotpService:
+        return TotpService(
+            uow=self.unit_of_work(),
+            hasher=self.hasher,
+            codes=self.code_check(),
+            budgets=LoginBudgets(self.attempts, self.device_attempts),
+            session_attempts=self.session_attempts,
+            issuer=self.settings.mfa_issuer,
+            clock=self.clock,
+        )
+
+    def second_factor(self) -> SecondFactor:
+        """What reauthentication confirms: the account's TOTP or one of its recovery codes."""
+        return self.totp_service()
 
     def device_tokens(self) -> DeviceTokens:
         return DeviceTokens(
@@ -316,8 +342,7 @@ def build_container(settings: Settings, *, app: Flask, limiter: Limiter, engine:
             in_process=settings.redis_url is None,
         ),
         idempotency_store=_idempotency_store(settings, engine),
-        # The accounts' second factor, confirmed at reauthentication: none yet, for any account.
-        second_factor=NoSecondFactor(),
+        secret_box=FernetSecretBox(settings.data_encryption_keys or (derived_key(settings.jwt_secret_key),)),
     )
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from cryptography.fernet import Fernet
 from dotenv import dotenv_values
 from environs import Env, EnvError
 from limits import parse_many
@@ -129,6 +130,11 @@ class Settings:
     idempotency_ttl_seconds: int
     idempotency_lock_seconds: int
     allow_unsafe_settings: tuple[str, ...]
+    # Fernet keys for data encrypted at rest (TOTP secrets): the first encrypts, all decrypt. Empty
+    # outside production: a key derived from JWT_SECRET_KEY is used instead.
+    data_encryption_keys: tuple[Secret, ...]
+    mfa_issuer: str
+    mfa_token_ttl_seconds: int
     # make resource: generated settings above this line
 
     @property
@@ -264,6 +270,9 @@ def load_settings(overrides: Mapping[str, Any] | None = None, *, instance_path: 
         "ratelimit_password_reset_confirm": env.str(
             "RATELIMIT_PASSWORD_RESET_CONFIRM", "10 per 15 minutes", validate=_rate_limit
         ),
+        "data_encryption_keys": _names_as_given(env.str("DATA_ENCRYPTION_KEYS", "")),
+        "mfa_issuer": env.str("MFA_ISSUER", "Keel", validate=_issuer),
+        "mfa_token_ttl_seconds": env.int("MFA_TOKEN_TTL_SECONDS", 300, validate=Range(min=30, max=3600)),
         # make resource: generated settings are read above this line
     }
     try:
@@ -273,6 +282,7 @@ def load_settings(overrides: Mapping[str, Any] | None = None, *, instance_path: 
     values["jwt_secret_key"] = Secret(values["jwt_secret_key"])
     if values["smtp_url"] is not None:
         values["smtp_url"] = Secret(values["smtp_url"])
+    values["data_encryption_keys"] = tuple(Secret(key) for key in values["data_encryption_keys"])
     values["log_level"] = values["log_level"].upper()
     settings = Settings(**values)
     _check_safety(settings)
@@ -380,6 +390,28 @@ def _names(raw: str | None) -> tuple[str, ...]:
     return tuple(name.strip().upper() for name in (raw or "").split(",") if name.strip())
 
 
+def _names_as_given(raw: str | None) -> tuple[str, ...]:
+    return tuple(part.strip() for part in (raw or "").split(",") if part.strip())
+
+
+def _check_data_keys(keys: tuple[str, ...]) -> None:
+    """Each a Fernet key (32 url-safe base64 bytes); the message never repeats a key."""
+    for position, key in enumerate(keys, start=1):
+        try:
+            Fernet(key.encode())
+        except ValueError:
+            raise ConfigError(
+                f"DATA_ENCRYPTION_KEYS: key {position} is not a Fernet key; generate one: python -c "
+                '"from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
+            ) from None
+
+
+def _issuer(value: str) -> None:
+    """Authenticator apps show it and split the label at its colon."""
+    if not value.strip() or ":" in value or len(value) > 64:
+        raise ValidationError("must be 1 to 64 characters without a colon")
+
+
 def _waivable_names(value: str) -> None:
     """A typo must not look like a waiver that does nothing, nor waive something unnamed."""
     for name in _names(value):
@@ -402,16 +434,23 @@ def _check_safety(settings: Settings) -> None:
     if len(settings.jwt_secret_key.encode()) < MIN_SECRET_BYTES:
         raise ConfigError(f"JWT_SECRET_KEY: must be at least {MIN_SECRET_BYTES} bytes")
     if not settings.is_production:
+        _check_data_keys(settings.data_encryption_keys)
         return
     if settings.jwt_secret_key == _DEV_SECRET or _PLACEHOLDER in settings.jwt_secret_key.lower():
         raise ConfigError("JWT_SECRET_KEY: a development or example key cannot be used in production")
     _check_secret_strength(settings.jwt_secret_key)
+    _check_data_keys(settings.data_encryption_keys)
     if settings.is_sqlite:
         raise ConfigError("DATABASE_URL: SQLite is not supported in production; use PostgreSQL")
     if settings.smtp_url is None:
         raise ConfigError("SMTP_URL: required in production, where mail is never only logged")
     if settings.redis_url is None:
         raise ConfigError("REDIS_URL: required in production: the job queue and shared rate limits run on it")
+    if not settings.data_encryption_keys:
+        raise ConfigError(
+            "DATA_ENCRYPTION_KEYS: required in production, where second-factor secrets are encrypted "
+            "with a key of their own, never one derived from JWT_SECRET_KEY"
+        )
     for variable, problem in _weakened_protections(settings):
         if variable not in settings.allow_unsafe_settings:
             raise ConfigError(

@@ -1,7 +1,7 @@
 """Every model, imported in one place so migrations and metadata see the whole schema."""
 
 from app.audit.models import AuditEvent
-from app.auth.models import AuthSession, PasswordResetToken
+from app.auth.models import AuthSession, MfaChallenge, PasswordResetToken, RecoveryCode, TotpCredential
 from app.idempotency.models import IdempotencyKey
 from app.outbox.models import OutboxMessage
 from app.users.models import User
@@ -10,7 +10,10 @@ __all__ = [
     "AuditEvent",
     "AuthSession",
     "IdempotencyKey",
+    "MfaChallenge",
     "OutboxMessage",
     "PasswordResetToken",
+    "RecoveryCode",
+    "TotpCredential",
     "User",
 ]

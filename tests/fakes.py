@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.exc import IntegrityError
 from uuid6 import uuid7
 
-from app.auth.models import AuthSession, methods_of, stored_methods
+from app.auth.mfa_repository import MfaRepository
+from app.auth.models import AuthSession, MfaChallenge, TotpCredential, methods_of, stored_methods
 from app.auth.repository import Rotation, SessionRepository
 from app.auth.service import AccessToken, AuthUnitOfWork, TokenIssuer, TokenPair
 from app.domain.attempts import AttemptBudget, TooManyAttempts
@@ -405,6 +406,46 @@ class FakeResetLinks(FakeLog[uuid.UUID]):
         return 0
 
 
+class FakeMfaRepository:
+    """The second factor: no account of a fake unit of work has one (its rules are tested on SQL)."""
+
+    def get_totp(self, user_id: uuid.UUID, *, lock: bool = False) -> TotpCredential | None:
+        return None
+
+    def start_enrolment(self, user_id: uuid.UUID, *, secret_ciphertext: str, now: datetime) -> None:
+        raise NotImplementedError
+
+    def confirm_enrolment(self, user_id: uuid.UUID, *, step: int, now: datetime) -> bool:
+        return False
+
+    def use_step(self, user_id: uuid.UUID, *, step: int) -> bool:
+        return False
+
+    def remove(self, user_id: uuid.UUID) -> bool:
+        return False
+
+    def replace_recovery_codes(self, user_id: uuid.UUID, hashes: Sequence[str], *, now: datetime) -> None:
+        raise NotImplementedError
+
+    def use_recovery_code(self, user_id: uuid.UUID, code_hash: str, *, now: datetime) -> bool:
+        return False
+
+    def count_recovery_codes(self, user_id: uuid.UUID) -> int:
+        return 0
+
+    def add_challenge(self, challenge: MfaChallenge) -> None:
+        raise NotImplementedError
+
+    def find_challenge(self, token_hash: str, *, now: datetime) -> MfaChallenge | None:
+        return None
+
+    def use_challenge(self, challenge_id: uuid.UUID, *, now: datetime) -> bool:
+        return False
+
+    def purge_challenges(self, *, expired_before: datetime) -> int:
+        return 0
+
+
 class FakeUnitOfWork(FakeTransaction):
     """Keel's repositories in one fake transaction (see FakeTransaction): a feature's own unit of
     work subclasses it and adds its repository as an attribute, nothing more."""
@@ -418,6 +459,7 @@ class FakeUnitOfWork(FakeTransaction):
         self.outbox = FakeOutbox()
         self.audit = FakeAuditTrail()
         self.reset_tokens = FakeResetLinks()
+        self.mfa = FakeMfaRepository()
 
 
 def add_user(
@@ -498,6 +540,7 @@ if TYPE_CHECKING:
         FakeUserRepository(), FakeSessionRepository(FakeUserRepository())
     )
     _outbox: Outbox = FakeOutbox()
+    _mfa: MfaRepository = FakeMfaRepository()
     _audit: AuditTrail = FakeAuditTrail()
     _hasher: PasswordHasher = FakePasswordHasher()
     _attempts: AttemptBudget = FakeAttemptBudget()

@@ -62,3 +62,45 @@ class PasswordResetToken(Base):
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+
+
+class TotpCredential(Base):
+    """An account's TOTP secret: pending until a first code confirms it, then the second factor."""
+
+    __tablename__ = "totp_credentials"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    # The base32 secret, encrypted with DATA_ENCRYPTION_KEYS: a copy of the database signs nobody in.
+    secret_ciphertext: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime]
+    confirmed_at: Mapped[datetime | None]
+    # The newest 30-second step whose code was accepted: no step's code works twice, nor an older one.
+    last_used_step: Mapped[int | None] = mapped_column(sa.BigInteger)
+
+
+class RecoveryCode(Base):
+    """A single-use recovery code, stored as a keyed hash (HMAC) only."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid7)
+    user_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class MfaChallenge(Base):
+    """The half-finished login of an account with a second factor: the password was right, a code
+    is still owed. Its token is stored as a SHA-256 only, and works once."""
+
+    __tablename__ = "mfa_challenges"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid7)
+    user_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]

@@ -9,12 +9,20 @@ from flask import Response, after_this_request, request, url_for
 from flask.views import MethodView
 from flask_jwt_extended import get_jwt, set_refresh_cookies, unset_jwt_cookies
 
+from app.auth.mfa_service import Enrolment, MfaStatus
 from app.auth.schemas import (
     AccessTokenSchema,
     LoginSchema,
+    MfaCodeSchema,
+    MfaEnrolmentSchema,
+    MfaPasswordAndCodeSchema,
+    MfaPasswordSchema,
+    MfaStatusSchema,
+    MfaVerifySchema,
     PasswordResetConfirmSchema,
     PasswordResetRequestSchema,
     ReauthenticateSchema,
+    RecoveryCodesSchema,
     RegisterSchema,
     SessionListSchema,
     TokenPairSchema,
@@ -130,7 +138,12 @@ class Login(MethodView):
     @blp.doc(operationId="login", parameters=_DEVICE_PARAMETERS)
     @blp.arguments(LoginSchema, example=_ACCOUNT)
     @blp.response(200, TokenPairSchema, headers={"Set-Cookie": _DEVICE_COOKIE_HEADER})
-    @blp.alt_response(401, description="`invalid_credentials`: wrong email or password")
+    @blp.alt_response(
+        401,
+        description="`invalid_credentials`: wrong email or password; `mfa_required`: right password, and "
+        "the account has a second factor: no tokens, but the problem's `mfa_token` (single use, "
+        "MFA_TOKEN_TTL_SECONDS) and `mfa_methods` for POST /auth/mfa/verify",
+    )
     @blp.alt_response(403, description="`account_disabled`: right password, disabled account")
     @blp.alt_response(
         429,
@@ -299,3 +312,122 @@ class ResendVerification(MethodView):
         """Mail a new verification link to the caller's address (nothing if it is verified already)."""
         container().user_service().resend_verification(current_principal())
         return Response(status=202)
+
+
+_PASSWORD = {"password": _ACCOUNT["password"]}
+_APP_CODE = "123456"
+_MFA_401 = "Missing, invalid or revoked access token; `invalid_otp`: the code is wrong or already used"
+_MFA_429 = "`rate_limited`: too many failed attempts for this account (passwords or codes)"
+
+
+@blp.route("/mfa")
+class Mfa(MethodView):
+    @access_token_required
+    @blp.doc(operationId="getMfaStatus", security=BEARER_SECURITY)
+    @blp.response(200, MfaStatusSchema)
+    @blp.alt_response(401, description="Missing, invalid or revoked access token")
+    def get(self) -> MfaStatus:
+        """Whether the caller's second factor is on, and how many recovery codes are left."""
+        return container().totp_service().status(current_principal())
+
+
+@blp.route("/mfa/totp")
+class MfaTotp(MethodView):
+    @access_token_required
+    @blp.doc(operationId="startTotpEnrolment", security=BEARER_SECURITY)
+    @blp.arguments(MfaPasswordSchema, example=_PASSWORD)
+    @blp.response(201, MfaEnrolmentSchema)
+    @blp.alt_response(401, description="Missing, invalid or revoked access token")
+    @blp.alt_response(403, description="`invalid_current_password`: the password is wrong")
+    @blp.alt_response(
+        409,
+        description="`mfa_already_enabled`: the second factor is already on; `conflict`: another first "
+        "enrolment of the account was stored at the same moment",
+    )
+    @blp.alt_response(422, description="Invalid body")
+    @blp.alt_response(429, description="`rate_limited`: too many wrong passwords from this session")
+    def post(self, body: dict[str, Any]) -> tuple[Enrolment, int]:
+        """Start a TOTP enrolment: a new secret for the authenticator app, on once a code confirms it."""
+        return container().totp_service().enrol(current_principal(), body["password"]), 201
+
+
+@blp.route("/mfa/totp/confirm")
+class MfaTotpConfirm(MethodView):
+    @access_token_required
+    @blp.doc(operationId="confirmTotpEnrolment", security=BEARER_SECURITY)
+    @blp.arguments(MfaCodeSchema, example={"code": _APP_CODE})
+    @blp.response(200, RecoveryCodesSchema)
+    @blp.alt_response(401, description=_MFA_401)
+    @blp.alt_response(409, description="`mfa_not_pending`: no enrolment is waiting for its first code")
+    @blp.alt_response(422, description="Invalid body")
+    @blp.alt_response(429, description=_MFA_429)
+    def post(self, body: dict[str, Any]) -> dict[str, list[str]]:
+        """Turn the second factor on with a first code; the ten recovery codes are shown this once."""
+        codes = container().totp_service().confirm_enrolment(current_principal(), body["code"])
+        return {"recovery_codes": codes}
+
+
+@blp.route("/mfa/totp/disable")
+class MfaTotpDisable(MethodView):
+    @access_token_required
+    @blp.doc(operationId="disableTotp", security=BEARER_SECURITY)
+    @blp.arguments(MfaPasswordAndCodeSchema, example={**_PASSWORD, "code": _APP_CODE})
+    @blp.response(204)
+    @blp.alt_response(401, description=_MFA_401)
+    @blp.alt_response(403, description="`invalid_current_password`: the password is wrong")
+    @blp.alt_response(409, description="`mfa_not_enabled`: the account has no second factor")
+    @blp.alt_response(422, description="Invalid body")
+    @blp.alt_response(429, description=_MFA_429)
+    def post(self, body: dict[str, Any]) -> Response:
+        """Turn the second factor off (password and a code); every other session of the account ends."""
+        container().totp_service().disable(current_principal(), body["password"], body["code"])
+        return Response(status=204)
+
+
+@blp.route("/mfa/recovery-codes")
+class MfaRecoveryCodes(MethodView):
+    @access_token_required
+    @blp.doc(operationId="regenerateRecoveryCodes", security=BEARER_SECURITY)
+    @blp.arguments(MfaPasswordAndCodeSchema, example={**_PASSWORD, "code": _APP_CODE})
+    @blp.response(200, RecoveryCodesSchema)
+    @blp.alt_response(401, description=_MFA_401)
+    @blp.alt_response(403, description="`invalid_current_password`: the password is wrong")
+    @blp.alt_response(409, description="`mfa_not_enabled`: the account has no second factor")
+    @blp.alt_response(422, description="Invalid body")
+    @blp.alt_response(429, description=_MFA_429)
+    def post(self, body: dict[str, Any]) -> dict[str, list[str]]:
+        """Ten new recovery codes (password and a code); every earlier one stops working."""
+        codes = (
+            container()
+            .totp_service()
+            .regenerate_recovery_codes(current_principal(), body["password"], body["code"])
+        )
+        return {"recovery_codes": codes}
+
+
+@blp.route("/mfa/verify")
+class MfaVerify(MethodView):
+    @rate_limit(lambda limits: limits.ratelimit_login_ip, scope="mfa-verify-ip")
+    @blp.doc(operationId="verifySecondFactor", parameters=_DEVICE_PARAMETERS)
+    @blp.arguments(MfaVerifySchema, example={"mfa_token": "token-from-login", "code": _APP_CODE})
+    @blp.response(200, TokenPairSchema, headers={"Set-Cookie": _DEVICE_COOKIE_HEADER})
+    @blp.alt_response(
+        401,
+        description="`invalid_otp`: wrong or used code (the `mfa_token` stays usable until it expires); "
+        "`mfa_token_invalid`: the `mfa_token` is unknown, expired or already used",
+    )
+    @blp.alt_response(403, description="`account_disabled`: the account was disabled meanwhile")
+    @blp.alt_response(422, description="Invalid body, or not exactly one of `code` and `recovery_code`")
+    @blp.alt_response(
+        429,
+        description="`rate_limited`: too many requests from this address, or too many failed attempts "
+        "for this account (or from this device, with its device token)",
+    )
+    def post(self, body: dict[str, Any]) -> TokenPair:
+        """Complete a login that answered `mfa_required`: its `mfa_token` and one code give the tokens."""
+        pair = (
+            container()
+            .auth_service()
+            .verify_second_factor(**body, client=_client(), device_tokens=_presented_device_tokens())
+        )
+        return _with_refresh_cookie(pair)

@@ -92,3 +92,62 @@ class SessionListSchema(ma.Schema):
 
 class VerifyEmailSchema(ma.Schema):
     token = SingleLineText(required=True, validate=ma.validate.Length(min=1, max=512))
+
+
+_CODE = ma.validate.Length(min=1, max=64)
+
+
+class MfaPasswordSchema(ma.Schema):
+    password = Password(required=True, validate=ma.validate.Length(min=1, max=128))
+
+
+class MfaCodeSchema(ma.Schema):
+    code = SingleLineText(
+        required=True, validate=_CODE, metadata={"description": "The 6-digit code the app shows now"}
+    )
+
+
+class MfaPasswordAndCodeSchema(ma.Schema):
+    password = Password(required=True, validate=ma.validate.Length(min=1, max=128))
+    code = SingleLineText(
+        required=True,
+        validate=_CODE,
+        metadata={"description": "A 6-digit code from the app, or an unused recovery code"},
+    )
+
+
+class MfaVerifySchema(ma.Schema):
+    mfa_token = SingleLineText(
+        required=True,
+        validate=ma.validate.Length(min=1, max=128),
+        metadata={"description": "The `mfa_token` member of login's `mfa_required` answer"},
+    )
+    code = SingleLineText(validate=_CODE, metadata={"description": "A 6-digit code from the app"})
+    recovery_code = SingleLineText(validate=_CODE, metadata={"description": "An unused recovery code"})
+
+    @ma.validates_schema
+    def _exactly_one_code(self, data: dict[str, Any], **_: Any) -> None:
+        if ("code" in data) == ("recovery_code" in data):
+            raise ma.ValidationError("Send exactly one of code and recovery_code.", field_name="code")
+
+
+class MfaEnrolmentSchema(ma.Schema):
+    secret = ma.fields.String(
+        required=True, metadata={"description": "The base32 TOTP secret (160 bits), for manual entry"}
+    )
+    otpauth_uri = ma.fields.String(
+        required=True, metadata={"description": "`otpauth://totp/...`: show it as a QR code"}
+    )
+
+
+class RecoveryCodesSchema(ma.Schema):
+    recovery_codes = ma.fields.List(
+        ma.fields.String(),
+        required=True,
+        metadata={"description": "Ten single-use codes, shown this once; only their hashes are kept"},
+    )
+
+
+class MfaStatusSchema(ma.Schema):
+    totp_enabled = ma.fields.Boolean(required=True)
+    recovery_codes_remaining = ma.fields.Integer(required=True)

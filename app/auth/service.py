@@ -17,12 +17,17 @@ from app.auth.errors import (
     AccountDisabled,
     EmailUnverified,
     InvalidCredentials,
+    InvalidOtp,
+    MfaRequired,
+    MfaTokenInvalid,
     SessionNotFound,
     TokenExpired,
     TokenReused,
     TokenRevoked,
 )
-from app.auth.models import AuthSession, methods_of, stored_methods
+from app.auth.mfa_repository import MfaRepository
+from app.auth.mfa_service import OTP_METHOD, CodeCheck
+from app.auth.models import AuthSession, MfaChallenge, methods_of, stored_methods
 from app.auth.repository import SessionRepository
 from app.domain.attempts import (
     AttemptBudget,
@@ -44,7 +49,7 @@ from app.users.models import User
 from app.users.repository import UserRepository
 
 # The RFC 8176 method every session proves first: the password.
-PASSWORD = "pwd"  # noqa: S105 - an RFC 8176 method name, not a secret
+PASSWORD_METHOD = "pwd"  # noqa: S105 - an RFC 8176 method name, not a secret
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +105,9 @@ class AuthUnitOfWork(UnitOfWork, Protocol):
     def sessions(self) -> SessionRepository: ...
 
     @property
+    def mfa(self) -> MfaRepository: ...
+
+    @property
     def audit(self) -> AuditTrail: ...
 
 
@@ -144,8 +152,12 @@ class AuthService:
         devices: DeviceTokens | None = None,
         session_attempts: SessionAttemptBudget | None = None,
         second_factor: SecondFactor | None = None,
+        codes: CodeCheck | None = None,
+        mfa_token_ttl: timedelta = timedelta(minutes=5),
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
+        self._codes = codes
+        self._mfa_token_ttl = mfa_token_ttl
         self._require_verified_email = require_verified_email
         self._uow = uow
         self._hasher = hasher
@@ -193,8 +205,11 @@ class AuthService:
                 if self._hasher.needs_rehash(user.password_hash):
                     user.password_hash = self._hasher.hash(password)
                 now = self._clock()
-                session, jti = self._open_session(uow, user, client, now, amr=(PASSWORD,))
-                uow.audit.record("login_succeeded", actor_id=user.id, subject_id=user.id, now=now)
+                if self._codes is not None and self._has_second_factor(uow, user.id):
+                    mfa_token = self._open_challenge(uow, user, now)
+                    uow.commit()
+                    raise MfaRequired(mfa_token=mfa_token)
+                session, jti = self._open_session(uow, user, client, now, (PASSWORD_METHOD,))
                 uow.commit()
         except (InvalidCredentials, AccountDisabled, EmailUnverified):
             # The login's own transaction is gone; the failure is recorded in one of its own.
@@ -225,6 +240,7 @@ class AuthService:
             amr=stored_methods(amr),
         )
         uow.sessions.add(session)
+        uow.audit.record("login_succeeded", actor_id=user.id, subject_id=user.id, now=now)
         return session, jti
 
     def _pair_for(self, session: AuthSession, jti: str, now: datetime) -> TokenPair:
@@ -237,6 +253,95 @@ class AuthService:
             auth_time=session.authenticated_at,
             amr=methods_of(session.amr),
         )
+
+    def verify_second_factor(
+        self,
+        *,
+        mfa_token: str,
+        code: str | None = None,
+        recovery_code: str | None = None,
+        client: Client,
+        device_tokens: Sequence[str | None] = (),
+    ) -> TokenPair:
+        """Complete a login that answered `mfa_required`: one code (TOTP or recovery) for its token.
+
+        A wrong code spends an attempt of the account's budget (the device's own for a known
+        device) and leaves the token usable until it expires; the right one spends the code and
+        the token in the transaction that opens the session, so of two racing requests one wins.
+        """
+        codes = self._codes
+        if codes is None:
+            raise MfaTokenInvalid()
+        with self._uow as uow:
+            challenge = uow.mfa.find_challenge(token_hash(mfa_token), now=self._clock())
+            user = uow.users.get(challenge.user_id) if challenge is not None else None
+            if challenge is None or user is None:
+                raise MfaTokenInvalid()
+            account, user_id, challenge_id = user.email_normalized, user.id, challenge.id
+        device = self._devices.recognise(account, device_tokens) if self._devices is not None else None
+        try:
+            self._budgets.spend(account, device)
+        except TooManyAttempts:
+            self._record(user_id, "password_check_refused")
+            raise
+        try:
+            with self._uow as uow:
+                user = self._live_user(uow, user_id)
+                now = self._clock()
+                credential = uow.mfa.get_totp(user.id)
+                if credential is None or credential.confirmed_at is None:
+                    raise MfaTokenInvalid()
+                if recovery_code is not None:
+                    accepted = codes.recovery_code(uow.mfa, user.id, recovery_code, now=now)
+                else:
+                    accepted = codes.totp(uow.mfa, credential, code or "", now=now)
+                if not accepted:
+                    raise InvalidOtp()
+                self._budgets.refund(account, device)
+                if not uow.mfa.use_challenge(challenge_id, now=now):
+                    raise MfaTokenInvalid()
+                if recovery_code is not None:
+                    uow.audit.record("mfa_recovery_code_used", actor_id=user.id, subject_id=user.id, now=now)
+                session, jti = self._open_session(uow, user, client, now, (PASSWORD_METHOD, OTP_METHOD))
+                uow.commit()
+        except InvalidOtp:
+            self._record(user_id, "mfa_code_failed")
+            raise
+        return self._signed_in(account, self._pair_for(session, jti, now))
+
+    def _live_user(self, uow: AuthUnitOfWork, user_id: uuid.UUID) -> User:
+        """The account behind a challenge, still allowed to sign in."""
+        user = uow.users.get(user_id)
+        if user is None:
+            raise MfaTokenInvalid()
+        if not user.is_active:
+            raise AccountDisabled()
+        return user
+
+    @staticmethod
+    def _has_second_factor(uow: AuthUnitOfWork, user_id: uuid.UUID) -> bool:
+        credential = uow.mfa.get_totp(user_id)
+        return credential is not None and credential.confirmed_at is not None
+
+    def _open_challenge(self, uow: AuthUnitOfWork, user: User, now: datetime) -> str:
+        """A single-use token for the code still owed; only its SHA-256 is stored."""
+        token = secrets.token_urlsafe(32)
+        uow.mfa.add_challenge(
+            MfaChallenge(
+                id=uuid7(),
+                user_id=user.id,
+                token_hash=token_hash(token),
+                created_at=now,
+                expires_at=now + self._mfa_token_ttl,
+            )
+        )
+        return token
+
+    def _record(self, user_id: uuid.UUID, event: str) -> None:
+        """A refused attempt, recorded in a transaction of its own."""
+        with self._uow as uow:
+            uow.audit.record(event, actor_id=None, subject_id=user_id, now=self._clock())
+            uow.commit()
 
     def _signed_in(self, account: str, pair: TokenPair) -> TokenPair:
         """The tokens of a completed sign-in, with a new device token for the client.
@@ -338,13 +443,17 @@ class AuthService:
             self._session_attempts.spend(account, session)
             if not self._hasher.verify(user.password_hash, password):
                 raise InvalidCurrentPassword()
-            extra = self._second_factor.confirm(user.id, code)
-            self._session_attempts.refund(account, session)
+        # Outside the transaction above: the second factor spends its code in a transaction of its own.
+        extra = self._second_factor.confirm(principal.user_id, code)
+        self._session_attempts.refund(account, session)
+        with self._uow as uow:
             now = self._clock()
-            amr = (PASSWORD, *extra)
+            amr = (PASSWORD_METHOD, *extra)
             if not uow.sessions.reauthenticate(principal.session_id, authenticated_at=now, amr=amr, now=now):
                 raise TokenRevoked()
-            uow.audit.record("reauthenticated", actor_id=user.id, subject_id=user.id, now=now)
+            uow.audit.record(
+                "reauthenticated", actor_id=principal.user_id, subject_id=principal.user_id, now=now
+            )
             uow.commit()
         return self._issuer.issue_access(
             user_id=principal.user_id, session_id=principal.session_id, auth_time=now, amr=amr
@@ -397,9 +506,12 @@ class AuthService:
         return ended
 
     def purge_sessions(self, *, older_than: timedelta) -> int:
-        """Forget sessions that ended (expired or revoked) longer ago than `older_than`."""
+        """Forget sessions that ended (expired or revoked) longer ago than `older_than`, and the
+        second-factor login challenges that lapsed as long ago."""
         with self._uow as uow:
-            purged = uow.sessions.purge(ended_before=self._clock() - older_than)
+            cutoff = self._clock() - older_than
+            purged = uow.sessions.purge(ended_before=cutoff)
+            uow.mfa.purge_challenges(expired_before=cutoff)
             uow.commit()
         return purged
 

@@ -22,6 +22,7 @@ auth_cli = AppGroup("auth", help="Manage authentication sessions.")
     help="Keep sessions that ended more recently than this, for audits.",
 )
 def purge_sessions(older_than_days: int) -> None:
-    """Delete refresh sessions that expired or were revoked (run it daily, e.g. from cron)."""
+    """Delete refresh sessions that expired or were revoked, and lapsed second-factor login
+    challenges (run it daily, e.g. from cron)."""
     purged = container().auth_service().purge_sessions(older_than=timedelta(days=older_than_days))
     click.echo(f"purged {purged} ended sessions")

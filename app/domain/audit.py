@@ -27,6 +27,13 @@ EVENTS = (
     "active_changed",
     "user_created",
     "user_deleted",
+    "mfa_enrolment_started",
+    "mfa_enabled",
+    "mfa_disabled",
+    "mfa_removed_by_admin",
+    "mfa_recovery_code_used",
+    "mfa_recovery_codes_regenerated",
+    "mfa_code_failed",
 )
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 
 class DomainError(Exception):
@@ -14,6 +15,10 @@ class DomainError(Exception):
     def __init__(self, detail: str | None = None) -> None:
         self.detail = detail or self.default_detail
         super().__init__(self.detail)
+
+    def members(self) -> Mapping[str, Any]:
+        """Extra members of the problem document (RFC 9457 extensions); none by default."""
+        return {}
 
 
 class BadRequest(DomainError):

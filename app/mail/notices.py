@@ -17,8 +17,10 @@ from app.mail.messages import mail_job
 
 PASSWORD_CHANGED = "password_changed"  # noqa: S105 - an event name
 PASSWORD_RESET = "password_reset"  # noqa: S105 - an event name
+SECOND_FACTOR_ADDED = "second_factor_added"
+SECOND_FACTOR_REMOVED = "second_factor_removed"
 
-SECURITY_NOTICES = frozenset({PASSWORD_CHANGED, PASSWORD_RESET})
+SECURITY_NOTICES = frozenset({PASSWORD_CHANGED, PASSWORD_RESET, SECOND_FACTOR_ADDED, SECOND_FACTOR_REMOVED})
 
 
 def addressee(name: str, *, verified: bool) -> str | None:

@@ -15,6 +15,8 @@ SUBJECTS = {
     "email_changed": "Your email address was changed",
     "notice_password_changed": "Your password was changed",
     "notice_password_reset": "Your password was reset",
+    "notice_second_factor_added": "A second factor was added to your account",
+    "notice_second_factor_removed": "The second factor of your account was removed",
 }
 
 _templates = Environment(

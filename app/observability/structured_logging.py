@@ -28,6 +28,11 @@ _SENSITIVE_KEYS = frozenset(
         "set-cookie",
         "secret",
         "jwt_secret_key",
+        "mfa_token",
+        "recovery_code",
+        "recovery_codes",
+        "otpauth_uri",
+        "data_encryption_keys",
     }
 )
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")

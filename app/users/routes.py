@@ -180,3 +180,17 @@ class UserSessions(MethodView):
         """End every session of a user (admins): all their tokens stop working at once."""
         container().user_service().end_sessions(current_principal(), user_id)
         return Response(status=204)
+
+
+@blp.route("/<uuid:user_id>/mfa")
+class UserSecondFactor(MethodView):
+    @access_token_required
+    @blp.doc(operationId="removeUserMfa", security=BEARER_SECURITY)
+    @blp.response(204)
+    @blp.alt_response(401, description="Missing, invalid or revoked access token")
+    @blp.alt_response(403, description="`forbidden`: admins only")
+    @blp.alt_response(404, description="`not_found`: no such user")
+    def delete(self, user_id: uuid.UUID) -> Response:
+        """Remove a user's second factor (admins), such as after a lost phone and lost recovery codes."""
+        container().totp_service().remove_by_admin(current_principal(), user_id)
+        return Response(status=204)

@@ -78,7 +78,7 @@ def handle_domain_error(error: errors.DomainError) -> Response:
             "The request is invalid.",
             errors={error.location: {error.field: [error.detail]}},
         )
-    return problem(status, error.code, error.detail, headers=headers)
+    return problem(status, error.code, error.detail, headers=headers, extra=error.members())
 
 
 def handle_http_exception(error: HTTPException) -> Response:

@@ -149,6 +149,7 @@ def app_environment(database_url: str, redis_url: str, **extra: str) -> dict[str
         "SMTP_URL": "smtp://127.0.0.1:9",
         "MAIL_FROM": "Keel <no-reply@keel.test>",
         "FRONTEND_URL": "https://app.keel.test",
+        "DATA_ENCRYPTION_KEYS": "Zm9yLXRlc3RzLW9ubHktbm90LWEtcmVhbC1rZXktMDA=",
         **extra,
     }
 

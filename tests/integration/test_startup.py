@@ -19,6 +19,7 @@ SAFE_PRODUCTION = {
     "SMTP_URL": "smtp://mail:25",
     "MAIL_FROM": "no-reply@example.com",
     "FRONTEND_URL": "https://app.example.com",
+    "DATA_ENCRYPTION_KEYS": "Zm9yLXRlc3RzLW9ubHktbm90LWEtcmVhbC1rZXktMDA=",
 }
 
 
@@ -78,6 +79,7 @@ def test_a_process_without_app_env_never_gets_the_development_key(tmp_path: Path
             "SMTP_URL": "smtp://mail:25",
             "MAIL_FROM": "no-reply@example.com",
             "FRONTEND_URL": "https://app.example.com",
+            "DATA_ENCRYPTION_KEYS": "Zm9yLXRlc3RzLW9ubHktbm90LWEtcmVhbC1rZXktMDA=",
         },
         capture_output=True,
         text=True,

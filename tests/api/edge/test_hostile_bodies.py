@@ -33,6 +33,7 @@ class BodyRoute:
     field: str  # a field the operation reads, to carry a hostile value
     admin: bool = False
     keyed: bool = False  # takes an Idempotency-Key
+    password: bool = False  # `field` is a password: any character but NUL is just a wrong password
 
     def __str__(self) -> str:
         return f"{self.method} {self.path}"
@@ -47,6 +48,11 @@ BODY_ROUTES = [
     BodyRoute("POST", "/api/v1/auth/reauthenticate", "code", admin=True),
     BodyRoute("POST", "/api/v1/users", "email", admin=True, keyed=True),
     BodyRoute("PATCH", "/api/v1/users/{user_id}", "name", admin=True),
+    BodyRoute("POST", "/api/v1/auth/mfa/verify", "mfa_token"),
+    BodyRoute("POST", "/api/v1/auth/mfa/totp", "password", admin=True, password=True),
+    BodyRoute("POST", "/api/v1/auth/mfa/totp/confirm", "code", admin=True),
+    BodyRoute("POST", "/api/v1/auth/mfa/totp/disable", "code", admin=True),
+    BodyRoute("POST", "/api/v1/auth/mfa/recovery-codes", "code", admin=True),
     # make resource: generated body routes above this line
 ]
 KEYED_ROUTES = [route for route in BODY_ROUTES if route.keyed]
@@ -295,6 +301,10 @@ def test_valid_json_with_an_unusable_character_is_a_validation_error_naming_the_
     (a byte order mark): refused by the field, before any token is read or any row is touched."""
     with caplog.at_level(logging.INFO):
         response = send(client, route, f'{{"{route.field}": "{value}"}}'.encode(), caller)
+    if route.password and value == "\\ufeff":
+        assert response.get_json()["code"] == "invalid_current_password"
+        assert_nothing_went_wrong(caplog)
+        return
     assert_validation_error(response)
     assert route.field in response.get_json()["errors"]["json"]
     assert_nothing_went_wrong(caplog)

@@ -20,7 +20,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app.web import fields as shared_fields
-from tests.api.test_openapi_document import METHODS, document, resolve
+from tests.api.test_openapi_document import METHODS, concrete, document, resolve
 from tests.support.accounts import Account, Tokens
 
 PROBLEM = "application/problem+json"
@@ -99,7 +99,7 @@ def test_nul_in_any_text_of_any_operation_is_a_validation_error_naming_it(
     me = client.get("/api/v1/users/me", headers=admin_tokens.headers).get_json()
     failures, checked = [], 0
     for path, method, operation in operations(spec):
-        url = path.replace("{user_id}", me["id"]).replace("{session_id}", str(uuid.uuid4()))
+        url = concrete(spec, path, method, {"user_id": me["id"]})
         headers = dict(admin_tokens.headers) if operation["security"] else {}
         keyed = any(
             resolve(spec, p).get("name") == "Idempotency-Key" for p in operation.get("parameters", [])
@@ -130,7 +130,7 @@ def test_nul_in_any_documented_header_is_answered_never_a_500(
     me = client.get("/api/v1/users/me", headers=admin_tokens.headers).get_json()
     answered, checked = [], 0
     for path, method, operation in operations(spec):
-        url = path.replace("{user_id}", me["id"]).replace("{session_id}", str(uuid.uuid4()))
+        url = concrete(spec, path, method, {"user_id": me["id"]})
         content = operation.get("requestBody", {}).get("content", {}).get("application/json", {})
         for parameter in (resolve(spec, p) for p in operation.get("parameters", [])):
             if parameter["in"] != "header":

@@ -7,6 +7,8 @@ from app.config import ConfigError, Secret, load_settings
 # A key as `secrets.token_urlsafe(30)` makes one: 40 characters, about 200 bits by the entropy rule.
 STRONG = "URGBlgLcdp_srO8f09rhC55wv0UmlZbS3878vuAC"
 PG = "postgresql+psycopg2://keel@db/keel"
+# A Fernet key (32 url-safe base64 bytes), as Fernet.generate_key() makes one.
+DATA_KEY = "Zm9yLXRlc3RzLW9ubHktbm90LWEtcmVhbC1rZXktMDA="
 
 
 def production(**extra: Any) -> dict[str, Any]:
@@ -19,6 +21,7 @@ def production(**extra: Any) -> dict[str, Any]:
         "MAIL_FROM": "Keel <no-reply@example.com>",
         "FRONTEND_URL": "https://app.example.com",
         "WEB_CONCURRENCY": "1",
+        "DATA_ENCRYPTION_KEYS": DATA_KEY,
         **extra,
     }
 
@@ -151,3 +154,27 @@ def test_production_hashes_passwords_at_least_at_owasps_argon2id_minimum() -> No
     assert settings.password_memory_kib >= 19 * 1024
     assert settings.password_time_cost >= 2
     assert settings.password_parallelism >= 1
+
+
+def test_production_refuses_to_start_without_data_encryption_keys() -> None:
+    with pytest.raises(ConfigError, match=r"^DATA_ENCRYPTION_KEYS"):
+        load_settings(production(DATA_ENCRYPTION_KEYS=""))
+
+
+def test_data_encryption_keys_must_be_fernet_keys_and_never_appear_in_the_error() -> None:
+    with pytest.raises(ConfigError, match=r"^DATA_ENCRYPTION_KEYS: .*key 2") as error:
+        load_settings(production(DATA_ENCRYPTION_KEYS=f"{DATA_KEY},not-a-key-at-all"))
+
+    assert "not-a-key-at-all" not in str(error.value)
+
+
+def test_data_encryption_keys_are_a_list_newest_first_and_hidden_in_reprs() -> None:
+    other = "b3RoZXIta2V5LWZvci10ZXN0cy1vbmx5LTAwMDAwMDA="
+    settings = load_settings(production(DATA_ENCRYPTION_KEYS=f" {DATA_KEY} , {other} "))
+
+    assert settings.data_encryption_keys == (DATA_KEY, other)
+    assert DATA_KEY not in repr(settings)
+
+
+def test_development_needs_no_data_encryption_keys() -> None:
+    assert load_settings({"APP_ENV": "development"}).data_encryption_keys == ()
