@@ -17,6 +17,7 @@ from app.auth.schemas import (
     MfaEnrolmentSchema,
     MfaPasswordAndCodeSchema,
     MfaPasswordSchema,
+    MfaRequiredProblemSchema,
     MfaStatusSchema,
     MfaVerifySchema,
     PasswordResetConfirmSchema,
@@ -45,6 +46,7 @@ from app.web.auth_guard import (
 from app.web.blueprint import Blueprint
 from app.web.idempotency import KEY_PARAMETER, REPLAYED, REPLAYED_HEADER, idempotent
 from app.web.paths import API_V1
+from app.web.problems import PROBLEM_CONTENT_TYPE
 from app.web.rate_limits import rate_limit
 
 AUTH_PATH = f"{API_V1}/auth"
@@ -140,6 +142,8 @@ class Login(MethodView):
     @blp.response(200, TokenPairSchema, headers={"Set-Cookie": _DEVICE_COOKIE_HEADER})
     @blp.alt_response(
         401,
+        schema=MfaRequiredProblemSchema,
+        content_type=PROBLEM_CONTENT_TYPE,
         description="`invalid_credentials`: wrong email or password; `mfa_required`: right password, and "
         "the account has a second factor: no tokens, but the problem's `mfa_token` (single use, "
         "MFA_TOKEN_TTL_SECONDS) and `mfa_methods` for POST /auth/mfa/verify",
@@ -179,7 +183,11 @@ class Reauthenticate(MethodView):
     @blp.doc(operationId="reauthenticate", security=BEARER_SECURITY)
     @blp.arguments(ReauthenticateSchema, example={"password": _ACCOUNT["password"]})
     @blp.response(200, AccessTokenSchema)
-    @blp.alt_response(401, description="Missing, invalid or revoked access token")
+    @blp.alt_response(
+        401,
+        description="Missing, invalid or revoked access token; `mfa_required`: the account has a second "
+        "factor and no `code` came; `invalid_otp`: the code is wrong or already used",
+    )
     @blp.alt_response(
         403, description="`invalid_current_password`: the password is wrong (it spends the session's budget)"
     )

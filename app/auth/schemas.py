@@ -4,6 +4,7 @@ from typing import Any
 
 import marshmallow as ma
 
+from app.web.api import ProblemSchema
 from app.web.fields import DisplayName, Password, SingleLineText, TrimmedEmail
 
 
@@ -151,3 +152,18 @@ class RecoveryCodesSchema(ma.Schema):
 class MfaStatusSchema(ma.Schema):
     totp_enabled = ma.fields.Boolean(required=True)
     recovery_codes_remaining = ma.fields.Integer(required=True)
+
+
+class MfaRequiredProblemSchema(ProblemSchema):
+    """A login's 401: a plain problem, or `mfa_required` with what the second step needs."""
+
+    mfa_token = ma.fields.String(
+        metadata={
+            "description": "Only with `mfa_required` at login: the single-use token POST "
+            "/auth/mfa/verify takes, valid for MFA_TOKEN_TTL_SECONDS"
+        }
+    )
+    mfa_methods = ma.fields.List(
+        ma.fields.String(validate=ma.validate.OneOf(("totp", "recovery_code"))),
+        metadata={"description": "Only with `mfa_token`: what may answer it"},
+    )

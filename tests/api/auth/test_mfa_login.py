@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import jsonschema
 import pytest
 import sqlalchemy as sa
 from flask import Flask
@@ -15,6 +16,7 @@ from flask.testing import FlaskClient
 from app.auth.models import AuthSession, MfaChallenge
 from app.extensions import db
 from tests.api.auth.helpers import LOGIN, ME, REFRESH_COOKIE, assert_problem, assert_unauthorized, bearer
+from tests.api.test_openapi_document import document, resolve
 from tests.support.accounts import Account, Tokens
 from tests.support.totp import (
     MFA,
@@ -252,3 +254,16 @@ def test_purging_sessions_forgets_challenges_that_lapsed_long_ago(
         db.session.remove()
     assert left == 1
     assert verify(fresh_client, recent, code=authenticator.code()).status_code == 200
+
+
+def test_the_mfa_required_answer_is_what_the_document_declares_for_logins_401(
+    fresh_client: FlaskClient, user: Account, authenticator: Authenticator
+) -> None:
+    spec = document(fresh_client)
+    declared = spec["paths"]["/api/v1/auth/login"]["post"]["responses"]["401"]["content"]
+    schema = resolve(spec, declared["application/problem+json"]["schema"])
+
+    response = fresh_client.post(LOGIN, json={"email": user.email, "password": user.password})
+
+    jsonschema.validate(response.get_json(), schema)
+    assert {"mfa_token", "mfa_methods"} <= set(schema["properties"])
