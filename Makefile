@@ -22,6 +22,7 @@ install: $(VENV)/.synced
 # Without APP_ENV a process is production; these two targets are the development start.
 migrate: install
 	APP_ENV=$${APP_ENV:-development} $(BIN)/flask --app wsgi db upgrade
+	APP_ENV=$${APP_ENV:-development} $(BIN)/flask --app wsgi keys rotate --if-none
 
 run: migrate
 	@echo "Keel on http://$(HOST):$(PORT)  (Swagger UI: http://$(HOST):$(PORT)/docs)"

@@ -48,6 +48,9 @@ from app.idempotency.redis_store import RedisIdempotencyStore
 from app.idempotency.repository import SqlIdempotencyStore
 from app.jobs.queue import JobQueue, make_broker
 from app.jobs.sweep import Sweeper
+from app.keys.keyset import KeySet, StoredKey
+from app.keys.repository import SqlSigningKeyRepository
+from app.keys.service import SigningKeyService
 from app.mail.delivery import mail_handler
 from app.mail.log_sender import LogSender
 from app.mail.messages import SEND_MAIL, MailSender
@@ -92,6 +95,7 @@ class KeelUnitOfWork(SqlUnitOfWork):
         self.mfa = SqlMfaRepository(session)
         self.outbox = SqlOutboxRepository(session)
         self.audit = SqlAuditTrail(session, context=audit_context)
+        self.signing_keys = SqlSigningKeyRepository(session)
         # make resource: generated repositories above this line
         self._publish = publish
 
@@ -127,6 +131,7 @@ class Container:
     jobs: JobQueue
     idempotency_store: IdempotencyStore
     secret_box: SecretBox
+    keys: KeySet
     clock: Callable[[], datetime] = field(default=utcnow)
 
     def unit_of_work(self) -> KeelUnitOfWork:
@@ -211,6 +216,17 @@ class Container:
             clock=self.clock,
         )
 
+    def signing_key_service(self) -> SigningKeyService:
+        return SigningKeyService(
+            uow=self.unit_of_work(),
+            box=self.secret_box,
+            algorithm=self.settings.jwt_access_algorithm,
+            activation_delay=timedelta(seconds=self.settings.jwt_key_activation_seconds),
+            access_ttl=self.tokens.access_ttl,
+            on_change=self.keys.invalidate,
+            clock=self.clock,
+        )
+
     def audit_service(self) -> AuditService:
         return AuditService(uow=self.unit_of_work(), clock=self.clock)
 
@@ -287,6 +303,7 @@ class Container:
 def build_container(settings: Settings, *, app: Flask, limiter: Limiter, engine: sa.Engine) -> Container:
     """Make the process's adapters once; a new app (a test, a worker) gets its own."""
     checks: dict[str, ReadinessCheck] = {"database": ping_database(engine)}
+    secret_box = FernetSecretBox(settings.data_encryption_keys or (derived_key(settings.jwt_secret_key),))
     if settings.redis_url is not None:
         checks["redis"] = storage_check(limiter)
     return Container(
@@ -342,8 +359,15 @@ def build_container(settings: Settings, *, app: Flask, limiter: Limiter, engine:
             in_process=settings.redis_url is None,
         ),
         idempotency_store=_idempotency_store(settings, engine),
-        secret_box=FernetSecretBox(settings.data_encryption_keys or (derived_key(settings.jwt_secret_key),)),
+        secret_box=secret_box,
+        keys=KeySet(_stored_keys, box=secret_box, max_age_seconds=settings.jwt_key_cache_seconds),
     )
+
+
+def _stored_keys() -> list[StoredKey]:
+    """The signing keys, read in the caller's session (a request's, or the CLI's)."""
+    rows = SqlSigningKeyRepository(db.session()).all()
+    return [StoredKey(row.times(), row.public_jwk, row.private_key_ciphertext) for row in rows]
 
 
 def _idempotency_store(settings: Settings, engine: sa.Engine) -> IdempotencyStore:

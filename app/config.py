@@ -135,6 +135,12 @@ class Settings:
     data_encryption_keys: tuple[Secret, ...]
     mfa_issuer: str
     mfa_token_ttl_seconds: int
+    # Access tokens: signed with a key from the database (EdDSA, or ES256), for this issuer and audience.
+    jwt_access_algorithm: str
+    jwt_issuer: str
+    jwt_audience: str
+    jwt_key_activation_seconds: int
+    jwt_key_cache_seconds: int
     # make resource: generated settings above this line
 
     @property
@@ -273,6 +279,12 @@ def load_settings(overrides: Mapping[str, Any] | None = None, *, instance_path: 
         "data_encryption_keys": _names_as_given(env.str("DATA_ENCRYPTION_KEYS", "")),
         "mfa_issuer": env.str("MFA_ISSUER", "Keel", validate=_issuer),
         "mfa_token_ttl_seconds": env.int("MFA_TOKEN_TTL_SECONDS", 300, validate=Range(min=30, max=3600)),
+        "jwt_access_algorithm": env.str("JWT_ACCESS_ALGORITHM", "EdDSA", validate=OneOf(("EdDSA", "ES256"))),
+        "jwt_issuer": env.str("JWT_ISSUER", "http://localhost:8000", validate=_token_name),
+        "jwt_audience": env.str("JWT_AUDIENCE", "keel", validate=_token_name),
+        # A new key signs only once every verifier's cached JWKS (max-age 300) has had time to name it.
+        "jwt_key_activation_seconds": env.int("JWT_KEY_ACTIVATION_SECONDS", 900, validate=Range(min=0)),
+        "jwt_key_cache_seconds": env.int("JWT_KEY_CACHE_SECONDS", 10, validate=Range(min=0, max=10)),
         # make resource: generated settings are read above this line
     }
     try:
@@ -410,6 +422,11 @@ def _issuer(value: str) -> None:
     """Authenticator apps show it and split the label at its colon."""
     if not value.strip() or ":" in value or len(value) > 64:
         raise ValidationError("must be 1 to 64 characters without a colon")
+
+
+def _token_name(value: str) -> None:
+    if not value.strip() or len(value) > 200:
+        raise ValidationError("must be 1 to 200 characters")
 
 
 def _waivable_names(value: str) -> None:

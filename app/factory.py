@@ -19,6 +19,7 @@ from app.auth.routes import blp as auth_blp
 from app.cli.audit import audit_cli
 from app.cli.auth import auth_cli
 from app.cli.idempotency import idempotency_cli
+from app.cli.keys import keys_cli
 from app.cli.outbox import outbox_cli
 from app.cli.resource import resource_cli
 from app.cli.spec import spec_cli
@@ -198,6 +199,7 @@ def _register_hooks(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(auth_cli)
+    app.cli.add_command(keys_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(outbox_cli)
     app.cli.add_command(worker_command)

@@ -3,6 +3,7 @@
 from app.audit.models import AuditEvent
 from app.auth.models import AuthSession, MfaChallenge, PasswordResetToken, RecoveryCode, TotpCredential
 from app.idempotency.models import IdempotencyKey
+from app.keys.models import SigningKey
 from app.outbox.models import OutboxMessage
 from app.users.models import User
 
@@ -14,6 +15,7 @@ __all__ = [
     "OutboxMessage",
     "PasswordResetToken",
     "RecoveryCode",
+    "SigningKey",
     "TotpCredential",
     "User",
 ]

@@ -41,9 +41,12 @@ class Ready(MethodView):
             # Redis only shares rate limits; without it the service still serves, so it never fails readiness.
             "redis": "skipped" if "redis" not in passed else ("ok" if passed["redis"] else "degraded"),
         }
+        if passed["database"]:
+            # Without a key no access token can be issued: `flask --app wsgi keys rotate` makes one.
+            results["signing_key"] = "ok" if _can_sign() else "missing"
         if shutdown_started.is_set():
             results["shutdown"] = "in_progress"
-        if results["database"] != "ok" or shutdown_started.is_set():
+        if results["database"] != "ok" or results.get("signing_key") != "ok" or shutdown_started.is_set():
             return problem(
                 503,
                 "service_unavailable",
@@ -52,6 +55,14 @@ class Ready(MethodView):
                 extra={"checks": results},
             )
         return {"status": "ok", "checks": results}
+
+
+def _can_sign() -> bool:
+    built = container()
+    try:
+        return built.keys.signer(built.clock()) is not None
+    except Exception:  # a database that failed since its check: not ready either way
+        return False
 
 
 @blp.route("/metrics")

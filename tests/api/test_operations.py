@@ -16,7 +16,10 @@ def test_health_reports_ok_without_touching_dependencies(client: FlaskClient) ->
 def test_ready_reports_each_dependency(client: FlaskClient) -> None:
     response = client.get("/ready")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "checks": {"database": "ok", "redis": "skipped"}}
+    assert response.get_json() == {
+        "status": "ok",
+        "checks": {"database": "ok", "redis": "skipped", "signing_key": "ok"},
+    }
 
 
 def _closed_port() -> int:

@@ -32,9 +32,12 @@ def make_app(database_url: str, overrides: Mapping[str, Any] | None = None) -> F
 
 
 def migrate(database_url: str) -> None:
+    """Migrate, then make the first signing key as a deployment does (`keys rotate` after upgrade)."""
     app = make_app(database_url)
     with app.app_context():
         upgrade()
+        result = app.test_cli_runner().invoke(args=["keys", "rotate", "--if-none"])
+        assert result.exit_code == 0, result.output
         db.engine.dispose()
 
 

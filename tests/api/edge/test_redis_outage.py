@@ -61,7 +61,7 @@ def test_redis_outage_keeps_serving_and_throttling(
     assert set(statuses[3:]) == {429}
     ready = client.get("/ready")
     assert ready.status_code == 200
-    assert ready.get_json()["checks"] == {"database": "ok", "redis": "degraded"}
+    assert ready.get_json()["checks"] == {"database": "ok", "redis": "degraded", "signing_key": "ok"}
     assert client.get("/api/v1/users/me").status_code == 401
 
     outages = _outage_lines(log_lines)

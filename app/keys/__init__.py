@@ -1,0 +1,1 @@
+"""Access-token signing keys: stored encrypted, rotated without a cut-over, published as a JWKS."""

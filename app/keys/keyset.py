@@ -1,0 +1,99 @@
+"""The signing keys as every request sees them: read from the database at most every few seconds,
+so each instance and worker signs and verifies with the same set within that time of a change.
+
+It never makes a key: with none in the database nothing signs, and readiness says so.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from app.domain import signing_keys as rules
+from app.domain.encryption import SecretBox
+from app.keys import material
+
+
+@dataclass(frozen=True)
+class StoredKey:
+    times: rules.KeyTimes
+    public_jwk: str
+    private_key_ciphertext: str
+
+
+@dataclass(frozen=True)
+class Signer:
+    kid: str
+    algorithm: str
+    key: Any
+
+
+class KeySet:
+    def __init__(
+        self,
+        load: Callable[[], Sequence[StoredKey]],
+        *,
+        box: SecretBox,
+        max_age_seconds: float,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._load = load
+        self._box = box
+        self._max_age = max_age_seconds
+        self._monotonic = monotonic
+        self._lock = threading.Lock()
+        self._keys: Sequence[StoredKey] | None = None
+        self._loaded_at = 0.0
+        self._private: dict[str, Any] = {}
+        self._public: dict[str, Any] = {}
+
+    def invalidate(self) -> None:
+        """Forget what was read: the next use reads the database (this process's own changes)."""
+        with self._lock:
+            self._keys = None
+
+    def signer(self, now: datetime) -> Signer | None:
+        keys = self._current()
+        chosen = rules.signer([key.times for key in keys], now)
+        if chosen is None:
+            return None
+        stored = next(key for key in keys if key.times.kid == chosen.kid)
+        private = self._private.get(chosen.kid)
+        if private is None:
+            private = material.signing_key(self._box.decrypt(stored.private_key_ciphertext))
+            self._private[chosen.kid] = private
+        return Signer(kid=chosen.kid, algorithm=chosen.algorithm, key=private)
+
+    def verification_key(self, kid: str, now: datetime) -> tuple[str, Any] | None:
+        """The algorithm and public key of a published key with this kid; None for any other kid."""
+        for key in self._published(now):
+            if key.times.kid == kid:
+                public = self._public.get(kid)
+                if public is None:
+                    public = material.verification_key(key.public_jwk)
+                    self._public[kid] = public
+                return key.times.algorithm, public
+        return None
+
+    def jwks(self, now: datetime) -> dict[str, Any]:
+        """The JWK Set: next, active and retiring public keys, never a private member."""
+        return {"keys": [material.public_jwk(key.public_jwk) for key in self._published(now)]}
+
+    def _published(self, now: datetime) -> list[StoredKey]:
+        keys = self._current()
+        kids = [times.kid for times in rules.published([key.times for key in keys], now)]
+        by_kid = {key.times.kid: key for key in keys}
+        return [by_kid[kid] for kid in kids]
+
+    def _current(self) -> Sequence[StoredKey]:
+        with self._lock:
+            fresh = self._keys is not None and self._monotonic() - self._loaded_at < self._max_age
+            if fresh and self._keys is not None:
+                return self._keys
+            self._keys = tuple(self._load())
+            self._loaded_at = self._monotonic()
+            return self._keys
