@@ -304,6 +304,7 @@ def build_container(settings: Settings, *, app: Flask, limiter: Limiter, engine:
     """Make the process's adapters once; a new app (a test, a worker) gets its own."""
     checks: dict[str, ReadinessCheck] = {"database": ping_database(engine)}
     secret_box = FernetSecretBox(settings.data_encryption_keys or (derived_key(settings.jwt_secret_key),))
+    keys = KeySet(_stored_keys, box=secret_box, max_age_seconds=settings.jwt_key_cache_seconds)
     if settings.redis_url is not None:
         checks["redis"] = storage_check(limiter)
     return Container(
@@ -316,6 +317,10 @@ def build_container(settings: Settings, *, app: Flask, limiter: Limiter, engine:
         tokens=JwtTokenIssuer(
             access_ttl=timedelta(seconds=settings.jwt_access_ttl_seconds),
             refresh_ttl=timedelta(seconds=settings.jwt_refresh_ttl_seconds),
+            keys=keys,
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            key_clock=lambda: container().clock(),
         ),
         limiter=limiter,
         attempts=LimiterAttemptBudget(
@@ -360,7 +365,7 @@ def build_container(settings: Settings, *, app: Flask, limiter: Limiter, engine:
         ),
         idempotency_store=_idempotency_store(settings, engine),
         secret_box=secret_box,
-        keys=KeySet(_stored_keys, box=secret_box, max_age_seconds=settings.jwt_key_cache_seconds),
+        keys=keys,
     )
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from flask import Response
 from flask_jwt_extended import JWTManager
 
+from app.auth.jwt_manager import AccessKey, SingleDecodeJWTManager
 from app.auth.tokens import amr_of, auth_time_of, claims_are_complete
 from app.composition import container
 from app.domain.principal import Principal
@@ -29,6 +30,20 @@ def register(jwt: JWTManager) -> None:
     jwt.needs_fresh_token_loader(_revoked)
     jwt.token_verification_failed_loader(_incomplete)
     jwt.user_lookup_error_loader(_revoked)
+    if isinstance(jwt, SingleDecodeJWTManager):
+        jwt.access_key = _access_key
+
+
+def _access_key(kid: str) -> AccessKey | None:
+    """A published key of the key set (next, active or retiring), as cached by this process."""
+    built = container()
+    found = built.keys.verification_key(kid, built.clock())
+    if found is None:
+        return None
+    algorithm, key = found
+    return AccessKey(
+        algorithm=algorithm, key=key, issuer=built.settings.jwt_issuer, audience=built.settings.jwt_audience
+    )
 
 
 def _claims_are_complete(_header: dict[str, Any], data: dict[str, Any]) -> bool:

@@ -1,13 +1,22 @@
-"""flask-jwt-extended with one verified decode per token instead of three.
+"""flask-jwt-extended with one verified decode per token, its key chosen by the token's `kid`.
 
 The stock manager decodes every token twice unverified (claims, then header) to choose a key, and
-then a third time to verify it. Keel signs with one key, so the key never depends on the token: one
-verified decode gives the claims, and the checks that the key loader used to make on the unverified
-claims (every required claim present before flask-jwt-extended fills defaults) run on its result.
+then a third time to verify it. Here only the header is read unverified, and only for its `kid`:
+
+- a `kid` names a published signing key; the token is verified with that key under that key's own
+  algorithm only (never the header's choice: `none`, HS256 keyed with the public key, or an RS/ES
+  token for an EdDSA key are refused), and must carry Keel's `iss` and `aud` and be an access token;
+- no `kid`: a refresh token, or an access token issued before access tokens were signed with the
+  key set; HS256 under JWT_SECRET_KEY only, until it expires.
+
+The checks the key loader used to make on the unverified claims (every required claim present
+before flask-jwt-extended fills defaults) run on the verified result.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from hmac import compare_digest
 from typing import Any
 
@@ -20,26 +29,28 @@ from jwt.types import Options
 from app.auth.tokens import REQUIRED_CLAIMS
 
 
+@dataclass(frozen=True)
+class AccessKey:
+    """What verifies an access token naming a `kid`: the key, its one algorithm, Keel's iss and aud."""
+
+    algorithm: str
+    key: Any
+    issuer: str
+    audience: str
+
+
 class SingleDecodeJWTManager(JWTManager):
+    # Set where the app is wired (app.auth.jwt_callbacks): the published key with this kid, or None.
+    access_key: Callable[[str], AccessKey | None] | None = None
+
     def _decode_jwt_from_config(
         self, encoded_token: str, csrf_value: str | None = None, allow_expired: bool = False
     ) -> dict[str, Any]:
-        options: Options = {
-            "verify_aud": config.decode_audience is not None,
-            "verify_sub": config.verify_sub,
-        }
+        options: Options = {"verify_sub": config.verify_sub}
         if allow_expired:
             options["verify_exp"] = False
         try:
-            claims: dict[str, Any] = pyjwt.decode(
-                encoded_token,
-                config.decode_key,
-                algorithms=config.decode_algorithms,
-                audience=config.decode_audience,
-                issuer=config.decode_issuer,
-                leeway=config.leeway,
-                options=options,
-            )
+            claims = self._verified_claims(encoded_token, options)
         except pyjwt.ExpiredSignatureError as expired:
             # The expired-token callback receives the header and the (verified) claims, as stock.
             expired.jwt_header = pyjwt.get_unverified_header(encoded_token)  # type: ignore[attr-defined]
@@ -57,3 +68,38 @@ class SingleDecodeJWTManager(JWTManager):
                 raise CSRFError("CSRF double submit tokens do not match")
         claims.setdefault("fresh", False)
         return claims
+
+    def _verified_claims(self, encoded_token: str, options: Options) -> dict[str, Any]:
+        kid = pyjwt.get_unverified_header(encoded_token).get("kid")
+        if kid is None:
+            return _verified_with_secret(encoded_token, options)
+        if not isinstance(kid, str) or self.access_key is None:
+            raise pyjwt.InvalidTokenError("kid must name a published key")
+        found = self.access_key(kid)
+        if found is None:
+            raise pyjwt.InvalidTokenError("unknown kid")
+        claims: dict[str, Any] = pyjwt.decode(
+            encoded_token,
+            found.key,
+            algorithms=[found.algorithm],
+            audience=found.audience,
+            issuer=found.issuer,
+            leeway=config.leeway,
+            options={**options, "require": ["iss", "aud", "exp", "iat", "sub", "jti"]},
+        )
+        if claims.get("type") != "access":
+            raise pyjwt.InvalidTokenError("only access tokens are signed with the key set")
+        return claims
+
+
+def _verified_with_secret(encoded_token: str, options: Options) -> dict[str, Any]:
+    claims: dict[str, Any] = pyjwt.decode(
+        encoded_token,
+        config.decode_key,
+        algorithms=config.decode_algorithms,
+        audience=config.decode_audience,
+        issuer=config.decode_issuer,
+        leeway=config.leeway,
+        options={**options, "verify_aud": config.decode_audience is not None},
+    )
+    return claims

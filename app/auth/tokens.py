@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flask_jwt_extended import create_access_token, create_refresh_token
+import jwt as pyjwt
+from flask_jwt_extended import create_refresh_token
 
 from app.auth.service import AccessToken, RefreshClaims, TokenPair
+from app.domain.errors import ServiceUnavailable
+from app.keys.keyset import KeySet
 
 REQUIRED_CLAIMS = ("sub", "sid", "jti", "type", "exp", "iat")
 # Claims of access tokens since recent authentication: tokens issued before lack them (never
@@ -16,12 +20,33 @@ REQUIRED_CLAIMS = ("sub", "sid", "jti", "type", "exp", "iat")
 AUTHENTICATION_CLAIMS = ("auth_time", "amr")
 
 
-class JwtTokenIssuer:
-    """Signs token pairs; the lifetimes come from Settings through the composition root, nowhere else."""
+class NoSigningKey(ServiceUnavailable):
+    default_detail = "Access tokens cannot be issued right now; try again shortly."
 
-    def __init__(self, *, access_ttl: timedelta, refresh_ttl: timedelta) -> None:
+
+class JwtTokenIssuer:
+    """Signs token pairs: access tokens with the key set's signing key (EdDSA or ES256, so other
+    services verify them with the published JWKS alone), refresh tokens with HS256 (they never
+    leave Keel). Lifetimes, issuer and audience come from Settings through the composition root."""
+
+    def __init__(
+        self,
+        *,
+        access_ttl: timedelta,
+        refresh_ttl: timedelta,
+        keys: KeySet,
+        issuer: str,
+        audience: str,
+        key_clock: Callable[[], datetime],
+    ) -> None:
         self.access_ttl = access_ttl
         self.refresh_ttl = refresh_ttl
+        self._keys = keys
+        self._issuer = issuer
+        self._audience = audience
+        # Which key signs follows the application's clock (rotations are planned on it); a token's
+        # own times are the real time, as every verifier reads them.
+        self._key_clock = key_clock
 
     def issue(
         self,
@@ -50,11 +75,29 @@ class JwtTokenIssuer:
     def issue_access(
         self, *, user_id: uuid.UUID, session_id: uuid.UUID, auth_time: datetime, amr: tuple[str, ...]
     ) -> AccessToken:
-        """An access token naming the session and its last proof of the password (OIDC's claims)."""
-        claims = {"sid": str(session_id), "auth_time": int(auth_time.timestamp()), "amr": list(amr)}
-        access = create_access_token(
-            identity=str(user_id), additional_claims=claims, expires_delta=self.access_ttl
-        )
+        """An access token naming the session and its last proof of the password (OIDC's claims).
+
+        With no key able to sign (none made yet, or all revoked) it is a 503: a key is never made
+        on a request."""
+        signer = self._keys.signer(self._key_clock())
+        if signer is None:
+            raise NoSigningKey()
+        issued_at = int(datetime.now(UTC).timestamp())
+        claims = {
+            "iss": self._issuer,
+            "aud": self._audience,
+            "sub": str(user_id),
+            "sid": str(session_id),
+            "iat": issued_at,
+            "nbf": issued_at,
+            "exp": issued_at + int(self.access_ttl.total_seconds()),
+            "jti": str(uuid.uuid4()),
+            "type": "access",
+            "fresh": False,
+            "auth_time": int(auth_time.timestamp()),
+            "amr": list(amr),
+        }
+        access = pyjwt.encode(claims, signer.key, algorithm=signer.algorithm, headers={"kid": signer.kid})
         return AccessToken(access_token=access, expires_in=int(self.access_ttl.total_seconds()))
 
 
