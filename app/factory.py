@@ -28,6 +28,7 @@ from app.cli.worker import worker_command
 from app.config import Settings, load_settings
 from app.extensions import db, jwt, migrate
 from app.health.routes import blp as health_blp
+from app.keys.routes import blp as keys_blp
 from app.observability import access_log, metrics, request_timer, tracing
 from app.observability.structured_logging import configure_logging
 from app.persistence.engine import enable_sqlite_pragmas, engine_options
@@ -43,6 +44,7 @@ from app.web.rate_limits import init_rate_limits
 # The API's blueprints, in the order the OpenAPI document lists them.
 FEATURE_BLUEPRINTS = (
     health_blp,
+    keys_blp,
     auth_blp,
     users_blp,
     audit_blp,
