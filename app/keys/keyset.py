@@ -6,6 +6,7 @@ It never makes a key: with none in the database nothing signs, and readiness say
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -16,6 +17,8 @@ from typing import Any
 from app.domain import signing_keys as rules
 from app.domain.encryption import SecretBox
 from app.keys import material
+
+log = logging.getLogger("keel.keys")
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,13 @@ class KeySet:
         stored = next(key for key in keys if key.times.kid == chosen.kid)
         private = self._private.get(chosen.kid)
         if private is None:
-            private = material.signing_key(self._box.decrypt(stored.private_key_ciphertext))
+            try:
+                private = material.signing_key(self._box.decrypt(stored.private_key_ciphertext))
+            except ValueError:
+                # DATA_ENCRYPTION_KEYS lost the key that encrypted it: nothing signs (a 503, and
+                # /ready fails) until the key is configured again or a new signing key is made.
+                log.error("signing key %s cannot be decrypted with DATA_ENCRYPTION_KEYS", chosen.kid)
+                return None
             self._private[chosen.kid] = private
         return Signer(kid=chosen.kid, algorithm=chosen.algorithm, key=private)
 

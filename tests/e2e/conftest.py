@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import PG_URL
 from tests.e2e.served import ServedKeel, served_keel
-from tests.e2e.stack import Instance, Nginx, app_environment
+from tests.e2e.stack import KEY_SECRETS, Instance, Nginx, app_environment
 from tests.support import databases
 from tests.support.redis_server import RedisServer, free_port
 from tests.support.tools import require_program
@@ -41,7 +41,7 @@ def e2e_database() -> Iterator[str]:
         pytest.skip("the deployment tests need TEST_DATABASE_URL (CI always sets it)")
     require_program("nginx", install="apt-get install nginx")
     url = databases.create_pg_database(PG_URL, prefix="keel_e2e")
-    databases.migrate(url)
+    databases.migrate(url, KEY_SECRETS)
     yield url
     databases.drop_pg_database(url)
 

@@ -68,8 +68,9 @@ def development_environment(database_url: str) -> dict[str, str]:
 def served_keel(workdir: Path) -> Iterator[ServedKeel]:
     """gunicorn serving Keel on a free loopback port until the block ends."""
     database_url = databases.sqlite_url(workdir / "keel.db")
-    databases.migrate(database_url)
-    instance = Instance("keel", free_port(), workdir, development_environment(database_url))
+    environment = development_environment(database_url)
+    databases.migrate(database_url, {"JWT_SECRET_KEY": environment["JWT_SECRET_KEY"]})
+    instance = Instance("keel", free_port(), workdir, environment)
     served = ServedKeel(instance)
     try:
         try:

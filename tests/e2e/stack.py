@@ -19,6 +19,9 @@ from tests.support.redis_server import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "e2e-secret-key-that-is-long-enough-0123456789"
+DATA_KEY = "Zm9yLXRlc3RzLW9ubHktbm90LWEtcmVhbC1rZXktMDA="
+# What a process of the stack needs to decrypt the signing key the migration makes.
+KEY_SECRETS = {"JWT_SECRET_KEY": SECRET, "DATA_ENCRYPTION_KEYS": DATA_KEY}
 
 
 @dataclass
@@ -149,7 +152,7 @@ def app_environment(database_url: str, redis_url: str, **extra: str) -> dict[str
         "SMTP_URL": "smtp://127.0.0.1:9",
         "MAIL_FROM": "Keel <no-reply@keel.test>",
         "FRONTEND_URL": "https://app.keel.test",
-        "DATA_ENCRYPTION_KEYS": "Zm9yLXRlc3RzLW9ubHktbm90LWEtcmVhbC1rZXktMDA=",
+        "DATA_ENCRYPTION_KEYS": DATA_KEY,
         **extra,
     }
 

@@ -31,9 +31,12 @@ def make_app(database_url: str, overrides: Mapping[str, Any] | None = None) -> F
     return create_app(base_overrides(database_url, **(overrides or {})))
 
 
-def migrate(database_url: str) -> None:
-    """Migrate, then make the first signing key as a deployment does (`keys rotate` after upgrade)."""
-    app = make_app(database_url)
+def migrate(database_url: str, overrides: Mapping[str, Any] | None = None) -> None:
+    """Migrate, then make the first signing key as a deployment does (`keys rotate` after upgrade).
+
+    `overrides`: the secrets of the processes that will serve the database (JWT_SECRET_KEY,
+    DATA_ENCRYPTION_KEYS), which must decrypt the key's private part."""
+    app = make_app(database_url, overrides)
     with app.app_context():
         upgrade()
         result = app.test_cli_runner().invoke(args=["keys", "rotate", "--if-none"])

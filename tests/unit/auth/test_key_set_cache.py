@@ -85,3 +85,10 @@ def test_the_signer_holds_the_decrypted_key_and_the_jwks_only_public_members() -
     # Even a stored JWK that held a private member would not publish it.
     leaky = StoredKey(key.times, json.dumps({**json.loads(key.public_jwk), "d": "secret"}), "")
     assert "d" not in KeySet(Database(leaky).load, box=BOX, max_age_seconds=0).jwks(NOW)["keys"][0]
+
+
+def test_a_key_no_configured_encryption_key_decrypts_signs_nothing() -> None:
+    other_box = FernetSecretBox([derived_key("another-test-secret-of-at-least-32-bytes")])
+    keys = KeySet(Database(stored()).load, box=other_box, max_age_seconds=10)
+
+    assert keys.signer(NOW) is None
