@@ -31,7 +31,10 @@ class KeyTimes:
 
 class LastSigningKey(Conflict):
     code = "conflict"
-    default_detail = "Revoking this key would leave no key to sign access tokens; rotate first."
+    default_detail = (
+        "Revoking this key would leave no key to sign access tokens: `keys rotate --now` first, "
+        "or wait until the next key activates."
+    )
 
 
 class UnknownSigningKey(NotFound):
