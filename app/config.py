@@ -135,6 +135,7 @@ class Settings:
     data_encryption_keys: tuple[Secret, ...]
     mfa_issuer: str
     mfa_token_ttl_seconds: int
+    ratelimit_api_keys: str
     # make resource: generated settings above this line
 
     @property
@@ -273,6 +274,7 @@ def load_settings(overrides: Mapping[str, Any] | None = None, *, instance_path: 
         "data_encryption_keys": _names_as_given(env.str("DATA_ENCRYPTION_KEYS", "")),
         "mfa_issuer": env.str("MFA_ISSUER", "Keel", validate=_issuer),
         "mfa_token_ttl_seconds": env.int("MFA_TOKEN_TTL_SECONDS", 300, validate=Range(min=30, max=3600)),
+        "ratelimit_api_keys": env.str("RATELIMIT_API_KEYS", "60 per minute", validate=_rate_limit),
         # make resource: generated settings are read above this line
     }
     try:

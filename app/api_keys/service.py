@@ -157,6 +157,11 @@ class ApiKeyCallers:
                 api_key_id=api_key.id,
                 scopes=frozenset(api_key.scope_list),
             )
-            if uow.api_keys.touch(api_key.id, now=now, unless_since=now - TOUCH_INTERVAL):
+            # Written only when the last recorded use is a minute old; the update re-checks, so
+            # parallel requests at the turn of the minute still write once.
+            since = now - TOUCH_INTERVAL
+            if (api_key.last_used_at is None or api_key.last_used_at <= since) and uow.api_keys.touch(
+                api_key.id, now=now, unless_since=since
+            ):
                 uow.commit()
         return principal
