@@ -21,6 +21,8 @@ from dramatiq.common import compute_backoff
 from flask import Flask, current_app, has_request_context, request
 from sqlalchemy.orm import Session
 
+from app.api_keys.repository import SqlApiKeyRepository
+from app.api_keys.service import ApiKeyCallers, ApiKeyService
 from app.audit.repository import AuditContext, SqlAuditTrail
 from app.audit.service import AuditService
 from app.auth import callers
@@ -34,6 +36,7 @@ from app.auth.reset_tokens import SqlResetTokenRepository
 from app.auth.service import AuthService
 from app.auth.tokens import JwtTokenIssuer
 from app.config import Settings
+from app.domain.api_keys import ApiKeyHasher
 from app.domain.attempts import AttemptBudget, DeviceAttemptBudget, LoginBudgets, SessionAttemptBudget
 from app.domain.clients import stored_user_agent
 from app.domain.clock import utcnow
@@ -96,6 +99,7 @@ class KeelUnitOfWork(SqlUnitOfWork):
         self.outbox = SqlOutboxRepository(session)
         self.audit = SqlAuditTrail(session, context=audit_context)
         self.signing_keys = SqlSigningKeyRepository(session)
+        self.api_keys = SqlApiKeyRepository(session)
         # make resource: generated repositories above this line
         self._publish = publish
 
@@ -203,6 +207,23 @@ class Container:
             verification=self.email_verification(),
             reauth_max_age=timedelta(seconds=self.settings.reauth_max_age_seconds),
             clock=self.clock,
+        )
+
+    def api_key_service(self) -> ApiKeyService:
+        return ApiKeyService(
+            uow=self.unit_of_work(),
+            hasher=self.api_key_hasher(),
+            reauth_max_age=timedelta(seconds=self.settings.reauth_max_age_seconds),
+            clock=self.clock,
+        )
+
+    def api_key_hasher(self) -> ApiKeyHasher:
+        return ApiKeyHasher(self.settings.jwt_secret_key)
+
+    def load_api_key_caller(self, presented: str) -> Principal | None:
+        """The per-request caller behind an API key (see app.api_keys.service.ApiKeyCallers)."""
+        return ApiKeyCallers(uow=self.unit_of_work(), hasher=self.api_key_hasher(), clock=self.clock).load(
+            presented
         )
 
     # make resource: generated services above this line

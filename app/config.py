@@ -141,6 +141,7 @@ class Settings:
     jwt_audience: str
     jwt_key_activation_seconds: int
     jwt_key_cache_seconds: int
+    ratelimit_api_keys: str
     # make resource: generated settings above this line
 
     @property
@@ -285,6 +286,7 @@ def load_settings(overrides: Mapping[str, Any] | None = None, *, instance_path: 
         # A new key signs only once every verifier's cached JWKS (max-age 300) has had time to name it.
         "jwt_key_activation_seconds": env.int("JWT_KEY_ACTIVATION_SECONDS", 900, validate=Range(min=0)),
         "jwt_key_cache_seconds": env.int("JWT_KEY_CACHE_SECONDS", 10, validate=Range(min=0, max=10)),
+        "ratelimit_api_keys": env.str("RATELIMIT_API_KEYS", "60 per minute", validate=_rate_limit),
         # make resource: generated settings are read above this line
     }
     try:

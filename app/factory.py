@@ -12,6 +12,7 @@ from flask_limiter import Limiter
 
 from app import composition
 from app import models as _models  # noqa: F401 - every table on the metadata before anything reads it
+from app.api_keys.routes import blp as api_keys_blp
 from app.audit.routes import blp as audit_blp
 from app.auth import jwt_callbacks
 from app.auth.routes import AUTH_PATH
@@ -35,6 +36,7 @@ from app.persistence.engine import enable_sqlite_pragmas, engine_options
 from app.users.routes import blp as users_blp
 from app.web import content_type, error_handlers, request_id, security_headers, swagger_ui
 from app.web.api import ProblemApi
+from app.web.auth_guard import API_KEY_SCHEME, install_api_key_loader
 from app.web.chunked_bodies import BoundedChunkedBodies
 from app.web.json_provider import OrjsonProvider
 from app.web.paths import API_PREFIX
@@ -48,6 +50,7 @@ FEATURE_BLUEPRINTS = (
     auth_blp,
     users_blp,
     audit_blp,
+    api_keys_blp,
     # make resource: generated blueprints above this line
 )
 
@@ -91,6 +94,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         composition.install(
             app, composition.build_container(settings, app=app, limiter=limiter, engine=db.engine)
         )
+    install_api_key_loader(app, lambda presented: composition.container().load_api_key_caller(presented))
     return app
 
 
@@ -159,6 +163,7 @@ def _register_blueprints(app: Flask, api: ProblemApi, *, docs: bool) -> None:
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
     )
+    api.spec.components.security_scheme("apiKeyAuth", API_KEY_SCHEME)
     api.spec.components.security_scheme(
         "refreshCookie", {"type": "apiKey", "in": "cookie", "name": "refresh_token_cookie"}
     )

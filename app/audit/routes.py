@@ -9,7 +9,7 @@ from flask.views import MethodView
 from app.audit.repository import AuditFilter
 from app.audit.schemas import AuditPageSchema, AuditQuerySchema
 from app.composition import container
-from app.web.auth_guard import BEARER_SECURITY, access_token_required, current_principal
+from app.web.auth_guard import KEY_OR_BEARER_SECURITY, current_principal, token_or_api_key_required
 from app.web.blueprint import Blueprint
 from app.web.pages import NEXT_LINK, page_response
 from app.web.paths import API_V1
@@ -19,8 +19,8 @@ blp = Blueprint("audit", __name__, url_prefix=f"{API_V1}/audit-events", descript
 
 @blp.route("")
 class AuditEvents(MethodView):
-    @access_token_required
-    @blp.doc(operationId="listAuditEvents", security=BEARER_SECURITY)
+    @token_or_api_key_required("audit:read")
+    @blp.doc(operationId="listAuditEvents", security=KEY_OR_BEARER_SECURITY)
     @blp.arguments(AuditQuerySchema, location="query", as_kwargs=True)
     @blp.response(200, AuditPageSchema, headers=NEXT_LINK)
     @blp.alt_response(401, description="Missing, invalid or revoked token")

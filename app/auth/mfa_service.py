@@ -236,7 +236,7 @@ class TotpService:
 
     def _check_password(self, actor: Principal, user: User, password: str) -> None:
         """The caller's password, on its session's budget (as a `current_password` check is)."""
-        account, session = user.email_normalized, str(actor.session_id)
+        account, session = user.email_normalized, str(actor.signed_in_session)
         self._session_attempts.spend(account, session)
         if not self._hasher.verify(user.password_hash, password):
             raise InvalidCurrentPassword()

@@ -449,21 +449,23 @@ class AuthService:
         with self._uow as uow:
             now = self._clock()
             amr = (PASSWORD_METHOD, *extra)
-            if not uow.sessions.reauthenticate(principal.session_id, authenticated_at=now, amr=amr, now=now):
+            if not uow.sessions.reauthenticate(
+                principal.signed_in_session, authenticated_at=now, amr=amr, now=now
+            ):
                 raise TokenRevoked()
             uow.audit.record(
                 "reauthenticated", actor_id=principal.user_id, subject_id=principal.user_id, now=now
             )
             uow.commit()
         return self._issuer.issue_access(
-            user_id=principal.user_id, session_id=principal.session_id, auth_time=now, amr=amr
+            user_id=principal.user_id, session_id=principal.signed_in_session, auth_time=now, amr=amr
         )
 
     def logout(self, principal: Principal) -> None:
         """Revoke the caller's session: its refresh token and every access token naming it."""
         with self._uow as uow:
             now = self._clock()
-            uow.sessions.revoke(principal.session_id, reason="logout", now=now)
+            uow.sessions.revoke(principal.signed_in_session, reason="logout", now=now)
             uow.audit.record("logout", actor_id=principal.user_id, subject_id=principal.user_id, now=now)
             uow.commit()
 

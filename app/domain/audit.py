@@ -34,6 +34,8 @@ EVENTS = (
     "mfa_recovery_code_used",
     "mfa_recovery_codes_regenerated",
     "mfa_code_failed",
+    "api_key_created",
+    "api_key_revoked",
 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Set
 
+from app.domain.api_keys import InsufficientScope
 from app.domain.errors import Forbidden
 from app.domain.principal import Principal
 
@@ -24,6 +25,9 @@ def ensure_self_or_admin(actor: Principal, user_id: uuid.UUID) -> None:
 
 
 def ensure_may_change(actor: Principal, fields: Set[str]) -> None:
+    """Admin-only fields need an admin; an email or password never changes by API key, only signed in."""
+    if actor.by_api_key and fields & CREDENTIAL_FIELDS:
+        raise InsufficientScope("An API key cannot change an email or a password: sign in to do that.")
     if not actor.is_admin and fields & ADMIN_ONLY_FIELDS:
         raise Forbidden("Only admins may change role or is_active.")
 

@@ -20,7 +20,13 @@ from app.users.schemas import (
 from app.users.service import NewUser, UserChanges
 from app.web import conditional
 from app.web.api import header_doc
-from app.web.auth_guard import BEARER_SECURITY, access_token_required, current_principal
+from app.web.auth_guard import (
+    BEARER_SECURITY,
+    KEY_OR_BEARER_SECURITY,
+    access_token_required,
+    current_principal,
+    token_or_api_key_required,
+)
 from app.web.blueprint import Blueprint
 from app.web.idempotency import KEY_PARAMETER, REPLAYED, REPLAYED_HEADER, idempotent
 from app.web.pages import NEXT_LINK, page_response
@@ -41,10 +47,11 @@ def _keeps_email() -> bool:
 
 @blp.route("/me")
 class Me(MethodView):
-    @access_token_required
-    @blp.doc(operationId="getMe", security=BEARER_SECURITY)
+    @token_or_api_key_required("users:read")
+    @blp.doc(operationId="getMe", security=KEY_OR_BEARER_SECURITY)
     @blp.response(200, UserSchema, headers=_ETAG_HEADER)
-    @blp.alt_response(401, description="Missing, invalid or revoked token")
+    @blp.alt_response(401, description="Missing, invalid or revoked token; `invalid_api_key`")
+    @blp.alt_response(403, description="`insufficient_scope`: an API key without `users:read`")
     def get(self) -> tuple[User, int, dict[str, str]]:
         """Read your own account."""
         actor = current_principal()
@@ -53,12 +60,12 @@ class Me(MethodView):
 
 @blp.route("")
 class Users(MethodView):
-    @access_token_required
-    @blp.doc(operationId="listUsers", security=BEARER_SECURITY)
+    @token_or_api_key_required("users:read")
+    @blp.doc(operationId="listUsers", security=KEY_OR_BEARER_SECURITY)
     @blp.arguments(UserListQuerySchema, location="query", as_kwargs=True)
     @blp.response(200, UserPageSchema, headers=NEXT_LINK)
-    @blp.alt_response(401, description="Missing, invalid or revoked token")
-    @blp.alt_response(403, description="Admins only")
+    @blp.alt_response(401, description="Missing, invalid or revoked token; `invalid_api_key`")
+    @blp.alt_response(403, description="Admins only; `insufficient_scope` for an API key without the scope")
     @blp.alt_response(422, description="Bad limit, cursor or filter")
     def get(self, **query: Any) -> tuple[dict[str, Any], int, dict[str, str]]:
         """List users, newest first (admins only)."""
@@ -75,8 +82,8 @@ class Users(MethodView):
         )
         return page_response(page, "users.Users", query, public_base_url=container().settings.public_base_url)
 
-    @access_token_required
-    @blp.doc(operationId="createUser", security=BEARER_SECURITY, parameters=[KEY_PARAMETER])
+    @token_or_api_key_required("users:write")
+    @blp.doc(operationId="createUser", security=KEY_OR_BEARER_SECURITY, parameters=[KEY_PARAMETER])
     @idempotent(lambda: container().idempotency())
     @blp.arguments(
         UserCreateSchema,
@@ -92,8 +99,8 @@ class Users(MethodView):
         UserSchema,
         headers={"Location": header_doc("URL of the new user"), **_ETAG_HEADER, REPLAYED: REPLAYED_HEADER},
     )
-    @blp.alt_response(401, description="Missing, invalid or revoked token")
-    @blp.alt_response(403, description="Admins only")
+    @blp.alt_response(401, description="Missing, invalid or revoked token; `invalid_api_key`")
+    @blp.alt_response(403, description="Admins only; `insufficient_scope` for an API key without the scope")
     @blp.alt_response(
         409,
         description="`email_taken`; `idempotency_key_in_use`: a request with this key is still running",
@@ -107,16 +114,16 @@ class Users(MethodView):
 
 @blp.route("/<uuid:user_id>")
 class UserById(MethodView):
-    @access_token_required
+    @token_or_api_key_required("users:read")
     @blp.doc(
         operationId="getUser",
-        security=BEARER_SECURITY,
+        security=KEY_OR_BEARER_SECURITY,
         parameters=[conditional.IF_NONE_MATCH],
     )
     @blp.response(200, UserSchema, headers=_ETAG_HEADER)
     @blp.alt_response(304, **conditional.not_modified("user"))
-    @blp.alt_response(401, description="Missing, invalid or revoked token")
-    @blp.alt_response(403, description="Not yours, and you are not an admin")
+    @blp.alt_response(401, description="Missing, invalid or revoked token; `invalid_api_key`")
+    @blp.alt_response(403, description="Not yours, and you are not an admin; `insufficient_scope` (API key)")
     @blp.alt_response(404, description="No such user (admins only)")
     def get(self, user_id: uuid.UUID) -> tuple[User, int, dict[str, str]] | Response:
         """Read a user (yourself, or anyone as an admin)."""
@@ -124,12 +131,16 @@ class UserById(MethodView):
         return conditional.tagged_or_not_modified(user)
 
     @rate_limit(lambda limits: limits.ratelimit_register, scope="email-change", exempt_when=_keeps_email)
-    @access_token_required
-    @blp.doc(operationId="updateUser", security=BEARER_SECURITY, parameters=_IF_MATCH)
+    @token_or_api_key_required("users:write")
+    @blp.doc(operationId="updateUser", security=KEY_OR_BEARER_SECURITY, parameters=_IF_MATCH)
     @blp.arguments(UserUpdateSchema, example={"name": "Ada King"})
     @blp.response(200, UserSchema, headers=_ETAG_HEADER)
-    @blp.alt_response(401, description="Missing, invalid or revoked token")
-    @blp.alt_response(403, description="Not allowed, admin-only field, or `invalid_current_password`")
+    @blp.alt_response(401, description="Missing, invalid or revoked token; `invalid_api_key`")
+    @blp.alt_response(
+        403,
+        description="Not allowed, admin-only field, or `invalid_current_password`; "
+        "`insufficient_scope`: an API key without `users:write`, or changing an email or password",
+    )
     @blp.alt_response(404, description="No such user (admins only)")
     @blp.alt_response(409, description="`email_taken` or `last_admin`")
     @blp.alt_response(412, description="`precondition_failed`: stale If-Match or a concurrent update")
@@ -148,10 +159,10 @@ class UserById(MethodView):
         )
         return conditional.tagged(user)
 
-    @access_token_required
-    @blp.doc(operationId="deleteUser", security=BEARER_SECURITY, parameters=_IF_MATCH)
+    @token_or_api_key_required("users:write")
+    @blp.doc(operationId="deleteUser", security=KEY_OR_BEARER_SECURITY, parameters=_IF_MATCH)
     @blp.response(204)
-    @blp.alt_response(401, description="Missing, invalid or revoked token")
+    @blp.alt_response(401, description="Missing, invalid or revoked token; `invalid_api_key`")
     @blp.alt_response(
         403,
         description="Not yours, and you are not an admin; or `reauthentication_required`: your own "

@@ -353,7 +353,7 @@ class UserService:
         """
         if current_password is None:
             raise InvalidInput("Required to change your email or password.", field="current_password")
-        account, session = user.email_normalized, str(actor.session_id)
+        account, session = user.email_normalized, str(actor.signed_in_session)
         self._session_attempts.spend(account, session)
         if not self._hasher.verify(user.password_hash, current_password):
             raise InvalidCurrentPassword()

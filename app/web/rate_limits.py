@@ -2,7 +2,8 @@
 
 A route declares its stricter limit with `@rate_limit(lambda limits: limits.ratelimit_login_ip)` as
 its outermost decorator; the setting is read when the app is built. Every other API route gets
-RATELIMIT_DEFAULT per client address (an IPv6 client's /64, see `client_key`). The limit wraps the
+RATELIMIT_DEFAULT per client address (an IPv6 client's /64, see `client_key`), or per API key for
+a request that presents a valid one (`caller_key`). The limit wraps the
 whole view, so requests whose body fails validation are counted too.
 
 flask-limiter's own fallback swaps every limit for one generic in-memory limit, and re-raises in
@@ -23,6 +24,7 @@ from flask_limiter import Limiter
 
 from app.config import Settings
 from app.domain.clients import limit_key
+from app.web.auth_guard import api_key_caller
 from app.web.limit_storage import failover_uri
 from app.web.paths import is_api_path
 
@@ -40,6 +42,14 @@ def client_address() -> str:
 def client_key() -> str:
     """What every per-address limit, and an anonymous Idempotency-Key, belongs to: an IPv6 client's /64."""
     return limit_key(client_address())
+
+
+def caller_key() -> str:
+    """The default limit's key: a valid API key's own id (each key its own allowance), else the address."""
+    caller = api_key_caller()
+    if caller is not None and caller.api_key_id is not None:
+        return f"api-key:{caller.api_key_id}"
+    return client_key()
 
 
 @dataclass(frozen=True)
@@ -87,7 +97,7 @@ def declared_limits(app: Flask) -> Iterator[tuple[str, str, RouteLimit]]:
 def init_rate_limits(app: Flask, settings: Settings) -> Limiter:
     """Bind a limiter to this app and apply every limit its routes declare."""
     limiter = Limiter(
-        key_func=client_key,
+        key_func=caller_key,
         app=app,
         default_limits=[settings.ratelimit_default],
         storage_uri=failover_uri(settings.redis_url) if settings.redis_url else "memory://",

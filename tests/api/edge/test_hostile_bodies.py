@@ -53,6 +53,7 @@ BODY_ROUTES = [
     BodyRoute("POST", "/api/v1/auth/mfa/totp/confirm", "code", admin=True),
     BodyRoute("POST", "/api/v1/auth/mfa/totp/disable", "code", admin=True),
     BodyRoute("POST", "/api/v1/auth/mfa/recovery-codes", "code", admin=True),
+    BodyRoute("POST", "/api/v1/api-keys", "name", admin=True),
     # make resource: generated body routes above this line
 ]
 KEYED_ROUTES = [route for route in BODY_ROUTES if route.keyed]
