@@ -49,6 +49,7 @@ from app.extensions import db
 from app.health.checks import ping_database
 from app.idempotency.redis_store import RedisIdempotencyStore
 from app.idempotency.repository import SqlIdempotencyStore
+from app.jobs.key_rotation import KeyRotation
 from app.jobs.queue import JobQueue, make_broker
 from app.jobs.sweep import Sweeper
 from app.keys.keyset import KeySet, StoredKey
@@ -199,6 +200,16 @@ class Container:
             interval_seconds=self.settings.outbox_sweep_interval_seconds,
         )
 
+    def key_rotation(self) -> KeyRotation:
+        """The worker's scheduled rotation; each check in a transaction of its own."""
+        every = timedelta(days=self.settings.jwt_key_rotation_days)
+
+        def rotate_if_due() -> str | None:
+            key = self.signing_key_service(uow=self.job_unit_of_work()).rotate_if_due(every)
+            return None if key is None else key.kid
+
+        return KeyRotation(rotate_if_due=rotate_if_due)
+
     def user_service(self) -> UserService:
         return UserService(
             uow=self.unit_of_work(),
@@ -237,9 +248,9 @@ class Container:
             clock=self.clock,
         )
 
-    def signing_key_service(self) -> SigningKeyService:
+    def signing_key_service(self, *, uow: KeelUnitOfWork | None = None) -> SigningKeyService:
         return SigningKeyService(
-            uow=self.unit_of_work(),
+            uow=uow or self.unit_of_work(),
             box=self.secret_box,
             algorithm=self.settings.jwt_access_algorithm,
             activation_delay=timedelta(seconds=self.settings.jwt_key_activation_seconds),

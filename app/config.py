@@ -141,6 +141,7 @@ class Settings:
     jwt_audience: str
     jwt_key_activation_seconds: int
     jwt_key_cache_seconds: int
+    jwt_key_rotation_days: int
     ratelimit_api_keys: str
     # make resource: generated settings above this line
 
@@ -286,6 +287,8 @@ def load_settings(overrides: Mapping[str, Any] | None = None, *, instance_path: 
         # A new key signs only once every verifier's cached JWKS (max-age 300) has had time to name it.
         "jwt_key_activation_seconds": env.int("JWT_KEY_ACTIVATION_SECONDS", 900, validate=Range(min=0)),
         "jwt_key_cache_seconds": env.int("JWT_KEY_CACHE_SECONDS", 10, validate=Range(min=0, max=10)),
+        # The worker adds the next key once the newest is this old: at least a day, at most a year.
+        "jwt_key_rotation_days": env.int("JWT_KEY_ROTATION_DAYS", 90, validate=Range(min=1, max=365)),
         "ratelimit_api_keys": env.str("RATELIMIT_API_KEYS", "60 per minute", validate=_rate_limit),
         # make resource: generated settings are read above this line
     }

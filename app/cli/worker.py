@@ -1,7 +1,7 @@
 """`flask --app wsgi worker`: the job worker, a separate process beside the web servers.
 
 Dramatiq's worker runs the jobs (threads consuming the Redis queue, delayed retries, acks); this
-command adds the outbox sweep and a heartbeat file for the liveness probe, and stops cleanly on
+command adds the outbox sweep, the scheduled signing-key rotation, a heartbeat file for the liveness probe, and stops cleanly on
 SIGTERM: jobs in hand finish, then the process exits.
 """
 
@@ -66,22 +66,31 @@ def worker_command(threads: int, heartbeat_file: Path, metrics_port: int | None,
     worker = dramatiq.Worker(built.jobs.broker, worker_threads=threads, worker_timeout=1000)
     sweeper = built.sweeper()
     sweeper_heartbeat = _heartbeat(heartbeat_file)
+    rotation = built.key_rotation()
 
     def sweep() -> None:
         with app.app_context():
             sweeper.run(heartbeat=sweeper_heartbeat)
+
+    def rotate() -> None:
+        with app.app_context():
+            rotation.run()
 
     if metrics_port is not None:
         prometheus_client.start_http_server(metrics_port, addr=metrics_host)
     worker.start()
     sweeping = threading.Thread(target=sweep, name="outbox-sweep", daemon=True)
     sweeping.start()
+    rotating = threading.Thread(target=rotate, name="key-rotation", daemon=True)
+    rotating.start()
     log.info("worker started", extra={"threads": threads})
     while not stopping.wait(1.0):
         pass
     sweeper.stop()
+    rotation.stop()
     worker.stop(timeout=30_000)
     sweeping.join(timeout=10)
+    rotating.join(timeout=10)
     log.info("worker stopped")
 
 

@@ -80,6 +80,13 @@ def retirement_date(successor_activates_at: datetime, access_ttl: timedelta) -> 
     return successor_activates_at + access_ttl
 
 
+def rotation_due(keys: Iterable[KeyTimes], now: datetime, every: timedelta) -> bool:
+    """A scheduled rotation is due once the newest trusted key is `every` old. Never with no trusted
+    key: the first key is the operator's (`keys rotate --if-none`), never made behind their back."""
+    newest = max((key.created_at for key in keys if _trusted(key, now)), default=None)
+    return newest is not None and newest + every <= now
+
+
 def check_revocable(keys: Sequence[KeyTimes], kid: str, now: datetime) -> KeyTimes:
     """The key to revoke; refused if it is unknown, or if no other key could sign after it."""
     key = next((key for key in keys if key.kid == kid), None)

@@ -61,25 +61,52 @@ class SigningKeyService:
             keys = [key.times() for key in uow.signing_keys.all()]
             if only_if_none and rules.signer(keys, now) is not None:
                 return None
-            activates_at = (
-                now if immediately else rules.activation_of_new_key(keys, now, self._activation_delay)
+            self._add_next(uow, keys, new, now, immediately=immediately)
+        return self._added(new.kid)
+
+    def rotate_if_due(self, every: timedelta) -> KeyListing | None:
+        """The scheduled rotation: add the next key, as `rotate` does, when the newest is `every`
+        old. The check and the insert hold the rotation lock, so of N workers checking at once one
+        rotates and the others find the lock taken or, after its commit, a key too young."""
+        now = self._clock()
+        new = material.generate(self._algorithm)
+        with self._uow as uow:
+            if not uow.signing_keys.lock_rotation():
+                return None
+            keys = [key.times() for key in uow.signing_keys.all()]
+            if not rules.rotation_due(keys, now, every):
+                return None
+            self._add_next(uow, keys, new, now, immediately=False)
+        return self._added(new.kid)
+
+    def _add_next(
+        self,
+        uow: KeysUnitOfWork,
+        keys: list[rules.KeyTimes],
+        new: material.NewKey,
+        now: datetime,
+        *,
+        immediately: bool,
+    ) -> None:
+        activates_at = now if immediately else rules.activation_of_new_key(keys, now, self._activation_delay)
+        uow.signing_keys.retire(
+            rules.replaced_by_new_key(keys), at=rules.retirement_date(activates_at, self._access_ttl)
+        )
+        uow.signing_keys.add(
+            SigningKey(
+                kid=new.kid,
+                algorithm=self._algorithm,
+                public_jwk=new.public_jwk,
+                private_key_ciphertext=self._box.encrypt(new.private_pem),
+                created_at=now,
+                activates_at=activates_at,
             )
-            uow.signing_keys.retire(
-                rules.replaced_by_new_key(keys), at=rules.retirement_date(activates_at, self._access_ttl)
-            )
-            uow.signing_keys.add(
-                SigningKey(
-                    kid=new.kid,
-                    algorithm=self._algorithm,
-                    public_jwk=new.public_jwk,
-                    private_key_ciphertext=self._box.encrypt(new.private_pem),
-                    created_at=now,
-                    activates_at=activates_at,
-                )
-            )
-            uow.commit()
+        )
+        uow.commit()
+
+    def _added(self, kid: str) -> KeyListing:
         self._on_change()
-        return next(key for key in self.list() if key.kid == new.kid)
+        return next(key for key in self.list() if key.kid == kid)
 
     def list(self) -> list[KeyListing]:
         now = self._clock()

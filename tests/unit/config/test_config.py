@@ -178,3 +178,10 @@ def test_data_encryption_keys_are_a_list_newest_first_and_hidden_in_reprs() -> N
 
 def test_development_needs_no_data_encryption_keys() -> None:
     assert load_settings({"APP_ENV": "development"}).data_encryption_keys == ()
+
+
+@pytest.mark.parametrize("days", ["0", "366", "-1"])
+def test_the_key_rotation_period_is_a_day_to_a_year(days: str) -> None:
+    assert load_settings(production()).jwt_key_rotation_days == 90
+    with pytest.raises(ConfigError, match=r"^JWT_KEY_ROTATION_DAYS"):
+        load_settings(production(JWT_KEY_ROTATION_DAYS=days))

@@ -90,3 +90,21 @@ def test_revoking_a_key_another_can_replace_is_allowed_and_an_unknown_one_is_not
     assert rules.check_revocable(keys, "b", NOW) == keys[1]
     with pytest.raises(rules.UnknownSigningKey):
         rules.check_revocable(keys, "nope", NOW)
+
+
+def test_a_scheduled_rotation_is_due_once_the_newest_trusted_key_is_the_period_old() -> None:
+    every = timedelta(days=90)
+    newest = key("new", activates=15 * MINUTE)  # created at NOW
+    keys = [key("old", activates=-every, retires=MINUTE), newest]
+
+    assert not rules.rotation_due(keys, NOW + every - MINUTE, every)
+    assert rules.rotation_due(keys, NOW + every, every)
+
+
+def test_a_scheduled_rotation_ignores_revoked_keys_and_never_makes_the_first_key() -> None:
+    every = timedelta(days=90)
+    keys = [key("old", activates=-every - MINUTE), key("fresh-but-revoked", activates=-MINUTE, revoked=True)]
+
+    assert rules.rotation_due(keys, NOW, every)
+    assert not rules.rotation_due([], NOW, every)
+    assert not rules.rotation_due([key("gone", activates=-every - MINUTE, revoked=True)], NOW, every)
