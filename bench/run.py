@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from app.domain.pagination import Cursor  # noqa: E402
 from bench import fsft, wrk_output  # noqa: E402
-from tests.e2e.stack import app_environment, call  # noqa: E402
+from tests.e2e.stack import KEY_SECRETS, app_environment, call  # noqa: E402
 from tests.support import databases  # noqa: E402
 from tests.support.redis_server import RedisServer, free_port  # noqa: E402
 
@@ -394,7 +394,7 @@ def main() -> int:
     servers: list[Server] = []
     saved_affinity: dict[int, str] = {}
     try:
-        databases.migrate(database)
+        databases.migrate(database, KEY_SECRETS)
         redis_server.start()
         limits = {
             "RATELIMIT_DEFAULT": HIGH,

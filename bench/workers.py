@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import wrk_output  # noqa: E402
-from tests.e2e.stack import Instance, app_environment, call  # noqa: E402
+from tests.e2e.stack import KEY_SECRETS, Instance, app_environment, call  # noqa: E402
 from tests.support import databases  # noqa: E402
 from tests.support.redis_server import RedisServer, free_port  # noqa: E402
 
@@ -105,7 +105,7 @@ def main() -> None:
     redis_server = RedisServer(workdir)
     results: dict[str, dict[str, float]] = {}
     try:
-        databases.migrate(database)
+        databases.migrate(database, KEY_SECRETS)
         redis_server.start()
         app_database = database
         if args.db_latency_ms:
