@@ -42,8 +42,17 @@ class UnknownSigningKey(NotFound):
 
 
 def signer(keys: Iterable[KeyTimes], now: datetime) -> KeyTimes | None:
-    """The key that signs at `now`: the newest whose activation has passed, never a revoked one."""
-    candidates = [key for key in keys if _trusted(key, now) and key.activates_at <= now]
+    """The key that signs at `now`: the newest whose activation has passed, never a revoked one.
+
+    A key made to sign at once (the first key ever, or `rotate --now`) had no wait to honour: a
+    clock behind its creation (another instance's, a few seconds late) still signs with it rather
+    than with nothing.
+    """
+    trusted = [key for key in keys if _trusted(key, now)]
+    candidates = [key for key in trusted if key.activates_at <= now]
+    if not candidates:
+        at_once = [key for key in trusted if key.activates_at <= key.created_at]
+        return min(at_once, key=lambda key: (key.activates_at, key.created_at), default=None)
     return max(candidates, key=lambda key: (key.activates_at, key.created_at), default=None)
 
 

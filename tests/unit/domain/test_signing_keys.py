@@ -108,3 +108,14 @@ def test_a_scheduled_rotation_ignores_revoked_keys_and_never_makes_the_first_key
     assert rules.rotation_due(keys, NOW, every)
     assert not rules.rotation_due([], NOW, every)
     assert not rules.rotation_due([key("gone", activates=-every - MINUTE, revoked=True)], NOW, every)
+
+
+def test_a_key_made_to_sign_at_once_signs_for_a_clock_behind_its_creation() -> None:
+    first = KeyTimes(
+        kid="first", algorithm="EdDSA", created_at=NOW, activates_at=NOW, retires_at=None, revoked_at=None
+    )
+    waiting = key("waiting", activates=MINUTE)
+
+    assert rules.signer([first], NOW - MINUTE) == first
+    assert rules.signer([waiting], NOW) is None
+    assert rules.signer([first, waiting], NOW - MINUTE) == first
