@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from flask import Response
@@ -32,6 +33,7 @@ def register(jwt: JWTManager) -> None:
     jwt.user_lookup_error_loader(_revoked)
     if isinstance(jwt, SingleDecodeJWTManager):
         jwt.access_key = _access_key
+        jwt.legacy_access_deadline = _legacy_access_deadline
 
 
 def _access_key(kid: str) -> AccessKey | None:
@@ -44,6 +46,13 @@ def _access_key(kid: str) -> AccessKey | None:
     return AccessKey(
         algorithm=algorithm, key=key, issuer=built.settings.jwt_issuer, audience=built.settings.jwt_audience
     )
+
+
+def _legacy_access_deadline() -> int | None:
+    built = container()
+    grace = timedelta(seconds=built.settings.jwt_key_activation_seconds + built.settings.jwt_access_ttl_seconds)
+    deadline = built.keys.legacy_access_deadline(grace)
+    return None if deadline is None else int(deadline.timestamp())
 
 
 def _claims_are_complete(_header: dict[str, Any], data: dict[str, Any]) -> bool:

@@ -7,7 +7,9 @@ then a third time to verify it. Here only the header is read unverified, and onl
   algorithm only (never the header's choice: `none`, HS256 keyed with the public key, or an RS/ES
   token for an EdDSA key are refused), and must carry Keel's `iss` and `aud` and be an access token;
 - no `kid`: a refresh token, or an access token issued before access tokens were signed with the
-  key set; HS256 under JWT_SECRET_KEY only, until it expires.
+  key set; HS256 under JWT_SECRET_KEY only. Such an access token is accepted only if it expires
+  before the legacy deadline (the first key's creation plus a rollout's grace): after that none
+  can be live, so JWT_SECRET_KEY alone can no longer make an access token.
 
 The checks the key loader used to make on the unverified claims (every required claim present
 before flask-jwt-extended fills defaults) run on the verified result.
@@ -42,6 +44,8 @@ class AccessKey:
 class SingleDecodeJWTManager(JWTManager):
     # Set where the app is wired (app.auth.jwt_callbacks): the published key with this kid, or None.
     access_key: Callable[[str], AccessKey | None] | None = None
+    # The latest `exp` a kid-less access token may carry (epoch seconds), or None before any key.
+    legacy_access_deadline: Callable[[], int | None] | None = None
 
     def _decode_jwt_from_config(
         self, encoded_token: str, csrf_value: str | None = None, allow_expired: bool = False
@@ -72,7 +76,10 @@ class SingleDecodeJWTManager(JWTManager):
     def _verified_claims(self, encoded_token: str, options: Options) -> dict[str, Any]:
         kid = pyjwt.get_unverified_header(encoded_token).get("kid")
         if kid is None:
-            return _verified_with_secret(encoded_token, options)
+            claims = _verified_with_secret(encoded_token, options)
+            if claims.get("type") == "access" and not self._legacy_access_allowed(claims):
+                raise pyjwt.InvalidTokenError("kid-less access tokens are no longer issued")
+            return claims
         if not isinstance(kid, str) or self.access_key is None:
             raise pyjwt.InvalidTokenError("kid must name a published key")
         found = self.access_key(kid)
@@ -90,6 +97,10 @@ class SingleDecodeJWTManager(JWTManager):
         if claims.get("type") != "access":
             raise pyjwt.InvalidTokenError("only access tokens are signed with the key set")
         return claims
+
+    def _legacy_access_allowed(self, claims: dict[str, Any]) -> bool:
+        deadline = None if self.legacy_access_deadline is None else self.legacy_access_deadline()
+        return deadline is None or (isinstance(claims.get("exp"), int) and claims["exp"] <= deadline)
 
 
 def _verified_with_secret(encoded_token: str, options: Options) -> dict[str, Any]:

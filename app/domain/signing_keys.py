@@ -109,3 +109,14 @@ def check_revocable(keys: Sequence[KeyTimes], kid: str, now: datetime) -> KeyTim
 
 def _trusted(key: KeyTimes, now: datetime) -> bool:
     return key.revoked_at is None and (key.retires_at is None or key.retires_at > now)
+
+
+def legacy_access_deadline(keys: Iterable[KeyTimes], grace: timedelta) -> datetime | None:
+    """The last moment a kid-less (HS256) access token may still expire at; None before any key.
+
+    Such tokens were issued before the first signing key existed, or by an instance still running
+    the code before it during a rollout (`grace`: the activation wait plus an access token's life).
+    Past the deadline none can be live, so none is accepted, whatever its claims say.
+    """
+    first = min((key.created_at for key in keys), default=None)
+    return None if first is None else first + grace

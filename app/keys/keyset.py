@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from app.domain import signing_keys as rules
@@ -87,6 +87,10 @@ class KeySet:
                     self._public[kid] = public
                 return key.times.algorithm, public
         return None
+
+    def legacy_access_deadline(self, grace: timedelta) -> datetime | None:
+        """See app.domain.signing_keys.legacy_access_deadline; revoked and retired keys count too."""
+        return rules.legacy_access_deadline((key.times for key in self._current()), grace)
 
     def jwks(self, now: datetime) -> dict[str, Any]:
         """The JWK Set: next, active and retiring public keys, never a private member."""

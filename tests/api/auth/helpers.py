@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from flask import Flask
 from werkzeug.test import TestResponse
 
+from app.composition import container
 from app.extensions import db
 from app.outbox.models import OutboxMessage
 from tests.support.accounts import Account, Tokens, login
@@ -88,16 +89,26 @@ def resign(
     *,
     drop: Iterable[str] = (),
     key: str | None = None,
-    algorithm: str = "HS256",
+    algorithm: str | None = None,
     **changes: Any,
 ) -> str:
-    """Copy a real token's claims, change them, and sign the result (with the app's key by default)."""
+    """Copy a real token's claims, change them, and sign the result as Keel would.
+
+    An access token is signed with the active signing key under its kid; a refresh token with
+    JWT_SECRET_KEY. A `key` or an `algorithm` makes a kid-less HMAC token instead (a forgery, or an
+    access token of the kind issued before the key set).
+    """
     claims = claims_of(token)
     for name in drop:
         del claims[name]
     claims.update(changes)
+    if key is None and algorithm is None and claims.get("type") == "access":
+        with app.app_context():
+            active = container().keys.signer(container().clock())
+        assert active is not None, "no signing key"
+        return jwt.encode(claims, active.key, algorithm=active.algorithm, headers={"kid": active.kid})
     signing_key = str(app.config["JWT_SECRET_KEY"]) if key is None else key
-    return jwt.encode(claims, signing_key, algorithm=algorithm)
+    return jwt.encode(claims, signing_key, algorithm=algorithm or "HS256")
 
 
 def unsigned(token: str, **changes: Any) -> str:

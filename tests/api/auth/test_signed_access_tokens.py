@@ -7,7 +7,7 @@ import base64
 import hashlib
 import hmac
 import json
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 import jwt
@@ -96,14 +96,40 @@ def test_refresh_tokens_stay_hs256_without_a_kid(user_tokens: Tokens) -> None:
     assert "kid" not in header
 
 
+def legacy_deadline(app: Flask) -> int:
+    """The first signing key's creation, plus the activation wait and an access token's life."""
+    with app.app_context():
+        first = db.session.scalar(sa.select(sa.func.min(SigningKey.created_at)))
+        settings = container().settings
+    assert first is not None
+    grace = timedelta(seconds=settings.jwt_key_activation_seconds + settings.jwt_access_ttl_seconds)
+    return int((first.replace(tzinfo=first.tzinfo or UTC) + grace).timestamp())
+
+
 def test_an_hs256_access_token_issued_before_keeps_working_until_it_expires(
     app: Flask, client: FlaskClient, user_tokens: Tokens
 ) -> None:
-    legacy = resign(app, user_tokens.access_token, drop=("iss", "aud"))
+    legacy = resign(app, user_tokens.access_token, algorithm="HS256", drop=("iss", "aud"))
 
+    assert "kid" not in header_of(legacy)
     assert client.get(ME, headers=bearer(legacy)).status_code == 200
-    expired = resign(app, user_tokens.access_token, exp=claims_of(legacy)["iat"] - 1)
+    expired = resign(app, user_tokens.access_token, algorithm="HS256", exp=claims_of(legacy)["iat"] - 1)
     assert_unauthorized(client.get(ME, headers=bearer(expired)), "token_expired")
+
+
+def test_no_hs256_access_token_outlives_the_keys_first_rollout(
+    app: Flask, client: FlaskClient, user_tokens: Tokens
+) -> None:
+    """Only tokens issued before the key set (or during its rollout) are kid-less: one that expires
+    later was minted with JWT_SECRET_KEY since, and the secret alone no longer makes access tokens."""
+    deadline = legacy_deadline(app)
+    last = resign(app, user_tokens.access_token, algorithm="HS256", exp=deadline)
+    beyond = resign(app, user_tokens.access_token, algorithm="HS256", exp=deadline + 1)
+    keyed = resign(app, user_tokens.access_token, exp=deadline + 1)
+
+    assert client.get(ME, headers=bearer(last)).status_code == 200
+    assert_unauthorized(client.get(ME, headers=bearer(beyond)), "unauthorized")
+    assert client.get(ME, headers=bearer(keyed)).status_code == 200
 
 
 def b64(data: bytes) -> str:
