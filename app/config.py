@@ -27,6 +27,8 @@ PROFILES = ("development", "test", "production")
 # A process that does not say what it is gets the safe answer: `make run` and the tests say so.
 DEFAULT_PROFILE = "production"
 MIN_SECRET_BYTES = 32
+# The `iss` of a development instance: production must name its own (other services trust it).
+DEV_ISSUER = "http://localhost:8000"
 # Only for development and tests: production refuses to start without its own key.
 _DEV_SECRET = "keel-development-only-secret-key-do-not-deploy"  # noqa: S105
 
@@ -282,7 +284,7 @@ def load_settings(overrides: Mapping[str, Any] | None = None, *, instance_path: 
         "mfa_issuer": env.str("MFA_ISSUER", "Keel", validate=_issuer),
         "mfa_token_ttl_seconds": env.int("MFA_TOKEN_TTL_SECONDS", 300, validate=Range(min=30, max=3600)),
         "jwt_access_algorithm": env.str("JWT_ACCESS_ALGORITHM", "EdDSA", validate=OneOf(("EdDSA", "ES256"))),
-        "jwt_issuer": env.str("JWT_ISSUER", "http://localhost:8000", validate=_token_name),
+        "jwt_issuer": env.str("JWT_ISSUER", DEV_ISSUER, validate=_token_name),
         "jwt_audience": env.str("JWT_AUDIENCE", "keel", validate=_token_name),
         # A new key signs only once every verifier's cached JWKS (max-age 300) has had time to name it.
         "jwt_key_activation_seconds": env.int("JWT_KEY_ACTIVATION_SECONDS", 900, validate=Range(min=0)),
@@ -464,6 +466,11 @@ def _check_safety(settings: Settings) -> None:
     _check_data_keys(settings.data_encryption_keys)
     if settings.is_sqlite:
         raise ConfigError("DATABASE_URL: SQLite is not supported in production; use PostgreSQL")
+    if settings.jwt_issuer == DEV_ISSUER:
+        raise ConfigError(
+            f"JWT_ISSUER: {DEV_ISSUER} is the development issuer; set the URL the services that "
+            "verify Keel's access tokens know it by (https://auth.example.com)"
+        )
     if settings.smtp_url is None:
         raise ConfigError("SMTP_URL: required in production, where mail is never only logged")
     if settings.redis_url is None:

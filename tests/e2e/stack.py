@@ -153,6 +153,7 @@ def app_environment(database_url: str, redis_url: str, **extra: str) -> dict[str
         "MAIL_FROM": "Keel <no-reply@keel.test>",
         "FRONTEND_URL": "https://app.keel.test",
         "DATA_ENCRYPTION_KEYS": DATA_KEY,
+        "JWT_ISSUER": "https://keel.test",
         **extra,
     }
 

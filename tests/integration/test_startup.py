@@ -20,6 +20,7 @@ SAFE_PRODUCTION = {
     "MAIL_FROM": "no-reply@example.com",
     "FRONTEND_URL": "https://app.example.com",
     "DATA_ENCRYPTION_KEYS": "Zm9yLXRlc3RzLW9ubHktbm90LWEtcmVhbC1rZXktMDA=",
+    "JWT_ISSUER": "https://auth.example.com",
 }
 
 
@@ -80,6 +81,7 @@ def test_a_process_without_app_env_never_gets_the_development_key(tmp_path: Path
             "MAIL_FROM": "no-reply@example.com",
             "FRONTEND_URL": "https://app.example.com",
             "DATA_ENCRYPTION_KEYS": "Zm9yLXRlc3RzLW9ubHktbm90LWEtcmVhbC1rZXktMDA=",
+            "JWT_ISSUER": "https://auth.example.com",
         },
         capture_output=True,
         text=True,

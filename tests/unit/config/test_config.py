@@ -22,6 +22,7 @@ def production(**extra: Any) -> dict[str, Any]:
         "FRONTEND_URL": "https://app.example.com",
         "WEB_CONCURRENCY": "1",
         "DATA_ENCRYPTION_KEYS": DATA_KEY,
+        "JWT_ISSUER": "https://auth.example.com",
         **extra,
     }
 
@@ -154,6 +155,17 @@ def test_production_hashes_passwords_at_least_at_owasps_argon2id_minimum() -> No
     assert settings.password_memory_kib >= 19 * 1024
     assert settings.password_time_cost >= 2
     assert settings.password_parallelism >= 1
+
+
+def test_production_refuses_the_development_issuer() -> None:
+    """Other services trust tokens by their `iss`: every production must name its own."""
+    with pytest.raises(ConfigError, match=r"^JWT_ISSUER: "):
+        load_settings(production(JWT_ISSUER="http://localhost:8000"))
+    environment = production()
+    del environment["JWT_ISSUER"]
+    with pytest.raises(ConfigError, match=r"^JWT_ISSUER: "):
+        load_settings(environment)
+    assert load_settings(production()).jwt_issuer == "https://auth.example.com"
 
 
 def test_production_refuses_to_start_without_data_encryption_keys() -> None:
