@@ -49,6 +49,8 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 INTERFERENCE_SHARE = 0.10
 MAX_RETRIES = 2
 FSFT_TARGET = fsft.TARGET
+SAME_WORK = "same-work floor (bench/same_work.py)"
+STACK = "stack floor (bench/stack_floor.py)"
 
 
 def gunicorn_bind(port: int) -> list[str]:
@@ -113,6 +115,15 @@ class Server:
         """The workers only: uvicorn's master also has multiprocessing's resource tracker as a child."""
         assert self.process is not None
         return [rss_mib(pid) for pid in children(self.process.pid) if b"resource_tracker" not in cmdline(pid)]
+
+
+def floor_server(
+    name: str, app_module: str, env: dict[str, str], workdir: Path, cpus: str | None, args: argparse.Namespace
+) -> Server:
+    """A floor app of bench/ under the same gunicorn worker and thread counts as Keel."""
+    command = [sys.executable, "-m", "gunicorn", "-w", str(args.workers), "--threads", str(args.threads)]
+    command += ["-k", "gthread", "--chdir", str(ROOT / "bench"), app_module]
+    return Server(name, command, env, workdir, cpus)
 
 
 def children(pid: int) -> list[int]:
@@ -207,7 +218,9 @@ class Target:
     name: str
     keel: dict[str, Any]
     base: dict[str, Any]  # the request Keel's is compared with, served by `against`
-    against: str = "floor"  # "floor", "keel" (the deepest page against the first) or "fsft"
+    against: str = (
+        "floor"  # a floor server ("floor", "same_work", "stack"), "keel" (the deepest page) or "fsft"
+    )
     base_name: str = "bare Flask"
 
 
@@ -240,6 +253,14 @@ def measure_pair(
             file=sys.stderr,
         )
     raise AssertionError("unreachable")
+
+
+def check_answers(server: Server, spec: dict[str, Any], target: str) -> None:
+    """A request measured must succeed: a floor answering 401 fast would flatter nothing."""
+    headers = {"Authorization": f"Bearer {spec['token']}"} if spec.get("token") else None
+    reply = call(server.port, spec.get("method", "GET"), spec["path"], spec.get("body"), headers)
+    if reply.status != 200:
+        raise SystemExit(f"{target}: {server.name} answered {reply.status} to {spec['path']}")
 
 
 def run_spec(
@@ -436,27 +457,11 @@ def main() -> int:
             server_cpus,
         )
         dsn = sa.make_url(database).set(drivername="postgresql").render_as_string(hide_password=False)
-        floor = Server(
-            "floor",
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "-w",
-                str(args.workers),
-                "--threads",
-                str(args.threads),
-                "-k",
-                "gthread",
-                "--chdir",
-                str(ROOT / "bench"),
-                "baseline:app",
-            ],
-            {**env, "BASELINE_DSN": dsn},
-            workdir,
-            server_cpus,
-        )
-        servers = [keel, floor]
+        floor_env = {**env, "BASELINE_DSN": dsn}
+        floor = floor_server("floor", "baseline:app", floor_env, workdir, server_cpus, args)
+        same_work = floor_server("same_work", "same_work:app", floor_env, workdir, server_cpus, args)
+        stack = floor_server("stack", "stack_floor:app", floor_env, workdir, server_cpus, args)
+        servers = [keel, floor, same_work, stack]
         fsft_server: Server | None = None
         if fsft_backend is not None and fsft_venv is not None:
             fsft_database = databases.create_pg_database(server_url, prefix="fsft_bench")
@@ -517,9 +522,30 @@ def main() -> int:
                 {"path": f"/users/{me['id']}"},
             ),
             Target(
+                "GET /api/v1/users/me / same work",
+                {"path": "/api/v1/users/me", "token": user["access_token"]},
+                {"path": "/users/me", "token": user["access_token"]},
+                against="same_work",
+                base_name=SAME_WORK,
+            ),
+            Target(
+                "GET /api/v1/users/me / stack",
+                {"path": "/api/v1/users/me", "token": user["access_token"]},
+                {"path": "/users/me", "token": user["access_token"]},
+                against="stack",
+                base_name=STACK,
+            ),
+            Target(
                 "admin GET /api/v1/users/{id}",
                 {"path": f"/api/v1/users/{me['id']}", "token": admin["access_token"]},
                 {"path": f"/users/{me['id']}"},
+            ),
+            Target(
+                "admin GET /api/v1/users/{id} / same work",
+                {"path": f"/api/v1/users/{me['id']}", "token": admin["access_token"]},
+                {"path": f"/users/{me['id']}", "token": admin["access_token"]},
+                against="same_work",
+                base_name=SAME_WORK,
             ),
             Target(
                 "GET /api/v1/users?limit=20",
@@ -557,6 +583,8 @@ def main() -> int:
         results: dict[str, Any] = {"targets": {}}
         for target in targets:
             base_server = by_name[target.against]
+            for server, spec in ((keel, target.keel), (base_server, target.base)):
+                check_answers(server, spec, target.name)
             if args.warmup:
                 warm = argparse.Namespace(**{**vars(args), "duration": args.warmup})
                 for server, spec in ((keel, target.keel), (base_server, target.base)):

@@ -50,6 +50,9 @@ def test_the_benchmark_runs_and_prints_its_table(tmp_path: Path) -> None:
     for row in (
         "GET /health",
         "GET /api/v1/users/me",
+        "GET /api/v1/users/me / same work",
+        "GET /api/v1/users/me / stack",
+        "admin GET /api/v1/users/{id} / same work",
         "GET /api/v1/users?limit=20",
         "POST /api/v1/auth/login",
         "deepest page / first page",
