@@ -7,7 +7,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install lint typecheck pytest migrate bench clean openapi openapi-check client resource
+.PHONY: run test install lint typecheck pytest migrate bench bench-layers clean openapi openapi-check client resource
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,11 @@ test: lint typecheck pytest
 SEED ?= 100000
 bench: install
 	$(BIN)/python bench/run.py --seed $(SEED) $(if $(FSFT),--fsft $(FSFT)) $(if $(FSFT_PYTHON),--fsft-python $(FSFT_PYTHON)) $(BENCH_ARGS)
+
+# Keel's CPU per request, layer by layer, in-process (docs/benchmarks.md); REQUESTS per path.
+REQUESTS ?= 3000
+bench-layers: install
+	$(BIN)/python bench/layers.py --requests $(REQUESTS)
 
 # The committed OpenAPI document: regenerate it after changing the API (a test fails until you do).
 openapi: install

@@ -266,6 +266,19 @@ def check_answers(server: Server, spec: dict[str, Any], target: str) -> None:
 def run_spec(
     server: Server, spec: dict[str, Any], args: argparse.Namespace, workdir: Path
 ) -> dict[str, float]:
+    """One wrk run, with the server's own CPU (master and workers) per request it answered."""
+    pids = server.pids()
+    before = sum(cpu_ticks(pid) for pid in pids)
+    result = _wrk_spec(server, spec, args, workdir)
+    ticks = sum(cpu_ticks(pid) for pid in pids) - before
+    answered = result["rps"] * args.duration
+    result["cpu_us"] = ticks / CLOCK_TICKS * 1e6 / answered if answered else 0.0
+    return result
+
+
+def _wrk_spec(
+    server: Server, spec: dict[str, Any], args: argparse.Namespace, workdir: Path
+) -> dict[str, float]:
     return wrk(
         f"http://127.0.0.1:{server.port}{spec['path']}",
         duration=args.duration,
@@ -349,14 +362,16 @@ def machine() -> str:
 
 def table(results: dict[str, Any]) -> str:
     lines = [
-        "| path | floor | Keel / floor (median) | pairs | Keel req/s | Keel p50 / p99 ms | floor req/s | floor p50 / p99 ms |",
-        "|---|---|---|---|---|---|---|---|",
+        "| path | floor | Keel / floor (median) | pairs | Keel req/s | Keel p50 / p99 ms | Keel CPU us/req "
+        "| floor req/s | floor p50 / p99 ms | floor CPU us/req |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, row in results["targets"].items():
         keel, base = row["keel"], row["floor"]
         lines.append(
             f"| {name} | {row['floor_name']} | **{row['ratio']:.2f}x** | {len(row['ratios'])} | {keel['rps']:.0f} | "
-            f"{keel['p50_ms']:.2f} / {keel['p99_ms']:.2f} | {base['rps']:.0f} | {base['p50_ms']:.2f} / {base['p99_ms']:.2f} |"
+            f"{keel['p50_ms']:.2f} / {keel['p99_ms']:.2f} | {keel['cpu_us']:.0f} | {base['rps']:.0f} | "
+            f"{base['p50_ms']:.2f} / {base['p99_ms']:.2f} | {base['cpu_us']:.0f} |"
         )
     rss = results["rss_mib"]
     lines.append("")

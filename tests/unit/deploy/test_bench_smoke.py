@@ -60,3 +60,30 @@ def test_the_benchmark_runs_and_prints_its_table(tmp_path: Path) -> None:
     ):
         assert row in result.stdout, row
     assert list(tmp_path.glob("bench-*.json"))
+
+
+def test_the_layer_budget_runs_and_prints_every_layer(tmp_path: Path) -> None:
+    if PG_URL is None:
+        pytest.skip("the layer budget needs TEST_DATABASE_URL (CI always sets it)")
+    require_program("redis-server", install="apt-get install redis-server")
+    result = subprocess.run(
+        [sys.executable, "bench/layers.py", "--requests", "20", "--seed", "30", "--output", str(tmp_path)],
+        cwd=ROOT,
+        env={**os.environ, "BENCH_DATABASE_URL": PG_URL},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    table = result.stdout
+    for layer in (
+        "WSGI + Flask dispatch",
+        "JWT guard",
+        "caller lookup",
+        "limiter hit and headers",
+        "access line",
+    ):
+        assert f"| {layer} |" in table, layer
+    assert "| functools |" not in table
+    assert list(tmp_path.glob("layers-*.json"))
