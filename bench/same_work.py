@@ -17,13 +17,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import jwt
-import psycopg2
-import psycopg2.extras
-import psycopg2.pool
 import redis
+from baseline import COLUMNS, public, query
 from flask import Flask, abort, request
 
-COLUMNS = "id, email, name, role, is_active, created_at, updated_at"
 CALLER = (
     f"SELECT {', '.join('u.' + c for c in COLUMNS.split(', '))} FROM users u "  # noqa: S608 - constants
     "JOIN auth_sessions s ON s.user_id = u.id "
@@ -33,69 +30,28 @@ TARGET = f"SELECT {COLUMNS} FROM users WHERE id = %s"  # noqa: S608 - constant c
 WINDOW_SECONDS = 60
 
 app = Flask(__name__)
-_pool: psycopg2.pool.ThreadedConnectionPool | None = None
 _keys: dict[str, jwt.PyJWK] = {}
-_lock = threading.Lock()
+_keys_lock = threading.Lock()
 _redis = redis.Redis.from_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
-psycopg2.extras.register_uuid()
 
 
-def pool() -> psycopg2.pool.ThreadedConnectionPool:
-    """One pool per worker, opened after the fork; the public keys are read with it once."""
-    global _pool
-    with _lock:
-        if _pool is None:
-            threads = int(os.environ.get("GUNICORN_THREADS", "4"))
-            _pool = psycopg2.pool.ThreadedConnectionPool(1, threads + 1, os.environ["BASELINE_DSN"])
-            for (public_jwk,) in _rows("SELECT public_jwk FROM signing_keys WHERE revoked_at IS NULL", ()):
-                key = jwt.PyJWK(json.loads(public_jwk))
+def keys() -> dict[str, jwt.PyJWK]:
+    """The published public keys, read once per worker (after the fork)."""
+    with _keys_lock:
+        if not _keys:
+            for row in query("SELECT public_jwk FROM signing_keys WHERE revoked_at IS NULL", ()):
+                key = jwt.PyJWK(json.loads(row["public_jwk"]))
                 _keys[str(key.key_id)] = key
-        return _pool
-
-
-def _rows(sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-    assert _pool is not None
-    connection = _pool.getconn()
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
-        connection.rollback()
-        return rows
-    finally:
-        _pool.putconn(connection)
-
-
-def query(sql: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
-    connections = pool()
-    connection = connections.getconn()
-    try:
-        with connection.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cursor:
-            cursor.execute(sql, params)
-            rows = [dict(row) for row in cursor.fetchall()]
-        connection.rollback()
-        return rows
-    finally:
-        connections.putconn(connection)
-
-
-def public(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        **row,
-        "id": str(row["id"]),
-        "created_at": row["created_at"].isoformat(),
-        "updated_at": row["updated_at"].isoformat(),
-    }
+        return _keys
 
 
 def caller() -> dict[str, Any]:
     """The verified token's live caller, after counting the request: or a 401."""
-    pool()
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme != "Bearer" or not token:
         abort(401)
     try:
-        key = _keys[jwt.get_unverified_header(token)["kid"]]
+        key = keys()[jwt.get_unverified_header(token)["kid"]]
         claims = jwt.decode(
             token,
             key,

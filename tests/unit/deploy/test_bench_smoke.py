@@ -16,35 +16,28 @@ from tests.support.tools import require_program
 ROOT = Path(__file__).resolve().parents[3]
 
 
-def test_the_benchmark_runs_and_prints_its_table(tmp_path: Path) -> None:
-    if PG_URL is None:
-        pytest.skip("the benchmark needs TEST_DATABASE_URL (CI always sets it)")
-    require_program("wrk", install="apt-get install wrk")
-    require_program("redis-server", install="apt-get install redis-server")
-    result = subprocess.run(
-        [
-            sys.executable,
-            "bench/run.py",
-            "--seed",
-            "50",
-            "--duration",
-            "1",
-            "--warmup",
-            "0",
-            "--pairs",
-            "1",
-            "--connections",
-            "2",
-            "--no-pin",
-            "--output",
-            str(tmp_path),
-        ],
+def run_script(script: str, *arguments: str) -> subprocess.CompletedProcess[str]:
+    assert PG_URL is not None
+    return subprocess.run(
+        [sys.executable, script, *arguments],
         cwd=ROOT,
         env={**os.environ, "BENCH_DATABASE_URL": PG_URL},
         capture_output=True,
         text=True,
         timeout=600,
         check=False,
+    )
+
+
+def test_the_benchmark_runs_and_prints_its_table(tmp_path: Path) -> None:
+    if PG_URL is None:
+        pytest.skip("the benchmark needs TEST_DATABASE_URL (CI always sets it)")
+    require_program("wrk", install="apt-get install wrk")
+    require_program("redis-server", install="apt-get install redis-server")
+    result = run_script(
+        "bench/run.py",
+        *("--seed", "50", "--duration", "1", "--warmup", "0", "--pairs", "1", "--connections", "2"),
+        *("--no-pin", "--output", str(tmp_path)),
     )
     assert result.returncode == 0, result.stderr[-3000:]
     for row in (
@@ -66,15 +59,7 @@ def test_the_layer_budget_runs_and_prints_every_layer(tmp_path: Path) -> None:
     if PG_URL is None:
         pytest.skip("the layer budget needs TEST_DATABASE_URL (CI always sets it)")
     require_program("redis-server", install="apt-get install redis-server")
-    result = subprocess.run(
-        [sys.executable, "bench/layers.py", "--requests", "20", "--seed", "30", "--output", str(tmp_path)],
-        cwd=ROOT,
-        env={**os.environ, "BENCH_DATABASE_URL": PG_URL},
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    result = run_script("bench/layers.py", "--requests", "20", "--seed", "30", "--output", str(tmp_path))
     assert result.returncode == 0, result.stderr[-3000:]
     table = result.stdout
     for layer in (
