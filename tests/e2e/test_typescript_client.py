@@ -3,8 +3,8 @@
 openapi-typescript turns the document into types and openapi-fetch calls Keel through them, so a
 TypeScript caller's compiler holds every path, body, response and problem code to the document.
 The typed flow in tests/e2e/typescript is compiled against types generated from the served document,
-then run with Node against the served Keel; a copy with a misspelt problem code must not compile,
-which it does only while the document leaves `code` an open string.
+then run with Node against the served Keel. A copy with a misspelt problem code must not compile:
+the document lists the codes a problem's `code` may take, so one it does not list is a type error.
 """
 
 from __future__ import annotations
@@ -149,7 +149,7 @@ def test_the_compiled_flow_runs_the_account_flow_against_keel(
 
 
 def test_a_misspelt_problem_code_does_not_compile(types: Path, tmp_path: Path) -> None:
-    """The document names every problem code, so comparing with one it does not name is a type error."""
+    """The document lists every problem code, so comparing with one it does not list is a type error."""
     source = flow_source()
     assert source.count(TYPED_CODE) == 1, "the flow branches on invalid_credentials exactly once"
     project = Project.create(tmp_path / "misspelt", types, source.replace(TYPED_CODE, MISSPELT_CODE))
