@@ -7,7 +7,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install lint typecheck pytest migrate bench bench-layers clean openapi openapi-check client resource
+.PHONY: run test install lint typecheck pytest migrate bench bench-layers clean openapi openapi-check client ts-client resource
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -67,6 +67,12 @@ resource: install
 # the venv's ruff. tests/e2e/test_generated_client.py does the same from the served document.
 client: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/openapi-python-client generate --path docs/openapi.json --output-path build/client --overwrite
+
+# TypeScript types for the committed document (build/keel.d.ts: `paths`, `components`), for
+# openapi-fetch's createClient<paths>; tests/e2e/test_typescript_client.py compiles and runs a typed
+# flow (tests/e2e/typescript) with types generated from the served document.
+ts-client: node_modules/.installed
+	node_modules/.bin/openapi-typescript docs/openapi.json --output build/keel.d.ts
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
