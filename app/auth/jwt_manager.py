@@ -76,10 +76,10 @@ class SingleDecodeJWTManager(JWTManager):
     def _verified_claims(self, encoded_token: str, options: Options) -> dict[str, Any]:
         kid = pyjwt.get_unverified_header(encoded_token).get("kid")
         if kid is None:
-            claims = _verified_with_secret(encoded_token, options)
-            if claims.get("type") == "access" and not self._legacy_access_allowed(claims):
+            legacy = _verified_with_secret(encoded_token, options)
+            if legacy.get("type") == "access" and not self._legacy_access_allowed(legacy):
                 raise pyjwt.InvalidTokenError("kid-less access tokens are no longer issued")
-            return claims
+            return legacy
         if not isinstance(kid, str) or self.access_key is None:
             raise pyjwt.InvalidTokenError("kid must name a published key")
         found = self.access_key(kid)
