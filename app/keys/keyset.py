@@ -1,5 +1,6 @@
 """The signing keys as every request sees them: read from the database at most every few seconds,
-so each instance and worker signs and verifies with the same set within that time of a change.
+so each instance and worker signs and verifies with the same set within that time of a change, and
+again at once for a token whose kid this copy lacks (a key another process already signs with).
 
 It never makes a key: with none in the database nothing signs, and readiness says so.
 """
@@ -78,15 +79,23 @@ class KeySet:
         return Signer(kid=chosen.kid, algorithm=chosen.algorithm, key=private)
 
     def verification_key(self, kid: str, now: datetime) -> tuple[str, Any] | None:
-        """The algorithm and public key of a published key with this kid; None for any other kid."""
-        for key in self._published(now):
-            if key.times.kid == kid:
-                public = self._public.get(kid)
-                if public is None:
-                    public = material.verification_key(key.public_jwk)
-                    self._public[kid] = public
-                return key.times.algorithm, public
-        return None
+        """The algorithm and public key of a published key with this kid; None for any other kid.
+
+        A kid missing from this process's copy may be a key another process already signs with
+        (`keys rotate --now`, or a slow rotation whose key activated as soon as it was committed):
+        the set is read again at once rather than refuse a token Keel itself just issued. A kid the
+        database does not hold either costs that one read of a few rows."""
+        keys, just_read = self._copy()
+        key = self._published_key(kid, keys, now)
+        if key is None and not just_read:
+            key = self._published_key(kid, self._read_again(), now)
+        if key is None:
+            return None
+        public = self._public.get(kid)
+        if public is None:
+            public = material.verification_key(key.public_jwk)
+            self._public[kid] = public
+        return key.times.algorithm, public
 
     def legacy_access_deadline(self, grace: timedelta) -> datetime | None:
         """See app.domain.signing_keys.legacy_access_deadline; revoked and retired keys count too."""
@@ -96,17 +105,32 @@ class KeySet:
         """The JWK Set: next, active and retiring public keys, never a private member."""
         return {"keys": [material.public_jwk(key.public_jwk) for key in self._published(now)]}
 
-    def _published(self, now: datetime) -> list[StoredKey]:
-        keys = self._current()
+    def _published_key(self, kid: str, keys: Sequence[StoredKey], now: datetime) -> StoredKey | None:
+        return next((key for key in self._published(now, keys) if key.times.kid == kid), None)
+
+    def _published(self, now: datetime, keys: Sequence[StoredKey] | None = None) -> list[StoredKey]:
+        keys = self._current() if keys is None else keys
         kids = [times.kid for times in rules.published([key.times for key in keys], now)]
         by_kid = {key.times.kid: key for key in keys}
         return [by_kid[kid] for kid in kids]
 
     def _current(self) -> Sequence[StoredKey]:
+        return self._copy()[0]
+
+    def _copy(self) -> tuple[Sequence[StoredKey], bool]:
+        """The set, read again if older than the cache lifetime; and whether it was just read."""
         with self._lock:
             fresh = self._keys is not None and self._monotonic() - self._loaded_at < self._max_age
             if fresh and self._keys is not None:
-                return self._keys
-            self._keys = tuple(self._load())
-            self._loaded_at = self._monotonic()
-            return self._keys
+                return self._keys, False
+            return self._read(), True
+
+    def _read_again(self) -> Sequence[StoredKey]:
+        with self._lock:
+            return self._read()
+
+    def _read(self) -> Sequence[StoredKey]:
+        """Read the set from the database (the caller holds the lock)."""
+        self._keys = tuple(self._load())
+        self._loaded_at = self._monotonic()
+        return self._keys

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 
 from flask import Flask, Response, request
 
@@ -31,6 +32,8 @@ def _log_request(response: Response) -> Response:
             "duration_ms": None if elapsed is None else round(elapsed * 1000, 2),
             "client": request.remote_addr,
             "user_id": user_id_var.get(),
+            # Which worker answered: gunicorn names workers by pid (a timeout, a restart).
+            "pid": os.getpid(),
         },
     )
     return response

@@ -76,6 +76,8 @@ class Instance:
     log_path: Path = field(init=False)
     # gunicorn's master serves /metrics here (METRICS_BIND), never on `port`.
     metrics_port: int = field(default_factory=free_port)
+    # How long the workers may take to import and serve /health (longer on a busy machine).
+    startup_seconds: float = 30
 
     def __post_init__(self) -> None:
         self.log_path = self.workdir / f"{self.name}.log"
@@ -97,7 +99,7 @@ class Instance:
             stderr=subprocess.STDOUT,
         )
         log.close()
-        wait_until_healthy(self.port)
+        wait_until_healthy(self.port, timeout=self.startup_seconds)
 
     def terminate(self) -> int:
         assert self.process is not None

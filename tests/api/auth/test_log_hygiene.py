@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -94,6 +96,7 @@ def test_log_hygiene_access_line_carries_request_fields_and_user_id_after_auth(
     assert line["client"] == "127.0.0.1"
     assert line["user_id"] == str(user.id)
     assert line["request_id"] == response.headers["X-Request-ID"]
+    assert line["pid"] == os.getpid()
 
 
 def test_log_hygiene_access_line_has_no_user_id_before_auth(

@@ -92,3 +92,29 @@ def test_a_key_no_configured_encryption_key_decrypts_signs_nothing() -> None:
     keys = KeySet(Database(stored()).load, box=other_box, max_age_seconds=10)
 
     assert keys.signer(NOW) is None
+
+
+def test_a_kid_not_yet_read_reads_the_set_again_at_once() -> None:
+    """`keys rotate --now` elsewhere: another process signs with the new key at once, and this one
+    must accept its tokens before its own copy of the set has aged out."""
+    old = stored()
+    database, monotonic = Database(old), Monotonic()
+    keys = KeySet(database.load, box=BOX, max_age_seconds=10, monotonic=monotonic)
+    assert keys.verification_key(old.times.kid, NOW) is not None
+
+    new = stored()
+    database.keys.append(new)
+
+    assert keys.verification_key(new.times.kid, NOW) is not None
+    assert database.reads == 2
+    assert keys.verification_key(old.times.kid, NOW) is not None
+    assert database.reads == 2  # a known kid is served from the copy
+
+
+def test_a_kid_the_database_does_not_hold_either_is_refused() -> None:
+    database = Database(stored())
+    keys = KeySet(database.load, box=BOX, max_age_seconds=10, monotonic=Monotonic())
+    keys.jwks(NOW)
+
+    assert keys.verification_key("no-such-kid", NOW) is None
+    assert database.reads == 2
