@@ -21,6 +21,9 @@ from app.keys import material
 
 log = logging.getLogger("keel.keys")
 
+# At most one read a tenth of a second for kids this process does not know.
+REREAD_INTERVAL_SECONDS = 0.1
+
 
 @dataclass(frozen=True)
 class StoredKey:
@@ -52,6 +55,7 @@ class KeySet:
         self._lock = threading.Lock()
         self._keys: Sequence[StoredKey] | None = None
         self._loaded_at = 0.0
+        self._reread_at = -REREAD_INTERVAL_SECONDS
         self._private: dict[str, Any] = {}
         self._public: dict[str, Any] = {}
 
@@ -88,7 +92,8 @@ class KeySet:
         keys, just_read = self._copy()
         key = self._published_key(kid, keys, now)
         if key is None and not just_read:
-            key = self._published_key(kid, self._read_again(), now)
+            again = self._read_again()
+            key = None if again is None else self._published_key(kid, again, now)
         if key is None:
             return None
         public = self._public.get(kid)
@@ -125,8 +130,13 @@ class KeySet:
                 return self._keys, False
             return self._read(), True
 
-    def _read_again(self) -> Sequence[StoredKey]:
+    def _read_again(self) -> Sequence[StoredKey] | None:
+        """The set read again for an unknown kid; None within REREAD_INTERVAL_SECONDS of the last
+        such read, so tokens with made-up kids cost the database at most a few reads a second."""
         with self._lock:
+            if self._monotonic() - self._reread_at < REREAD_INTERVAL_SECONDS:
+                return None
+            self._reread_at = self._monotonic()
             return self._read()
 
     def _read(self) -> Sequence[StoredKey]:

@@ -118,3 +118,19 @@ def test_a_kid_the_database_does_not_hold_either_is_refused() -> None:
 
     assert keys.verification_key("no-such-kid", NOW) is None
     assert database.reads == 2
+
+
+def test_made_up_kids_read_the_set_at_most_once_a_tenth_of_a_second() -> None:
+    """An unknown kid costs no signature check, so a flood of them must not cost a query each."""
+    database, monotonic = Database(stored()), Monotonic()
+    keys = KeySet(database.load, box=BOX, max_age_seconds=10, monotonic=monotonic)
+    keys.jwks(NOW)
+
+    for attempt in range(50):
+        assert keys.verification_key(f"made-up-{attempt}", NOW) is None
+    assert database.reads == 2
+    monotonic.now += 0.11
+    new = stored()
+    database.keys.append(new)
+    assert keys.verification_key(new.times.kid, NOW) is not None
+    assert database.reads == 3
