@@ -190,6 +190,7 @@ EXPECTED: dict[str, Expected] = {
     "endUserSessions": _expect("admin"),
     "removeUserMfa": _expect("admin"),
     "listAuditEvents": _expect("admin", since=_not_before_until, **_CURSOR),
+    # make resource: generated operations above this line
 }
 
 
