@@ -8,7 +8,7 @@ import marshmallow as ma
 
 from app.api_keys.models import NAME_MAX_LENGTH
 from app.domain.api_keys import PATTERN, SCOPES
-from app.web.fields import SingleLineText
+from app.web.fields import SINGLE_LINE_RULE, VISIBLE, SingleLineText
 from app.web.page_schemas import PageQuerySchema, page_schema
 
 
@@ -51,13 +51,22 @@ class CreatedApiKeySchema(ApiKeySchema):
 
 
 class ApiKeyCreateSchema(ma.Schema):
-    name = SingleLineText(required=True, validate=ma.validate.Length(min=1, max=NAME_MAX_LENGTH))
+    name = SingleLineText(
+        required=True,
+        validate=ma.validate.Length(min=1, max=NAME_MAX_LENGTH),
+        metadata={"pattern": VISIBLE, "description": f"{SINGLE_LINE_RULE}."},
+    )
     scopes = ma.fields.List(
         SingleLineText(validate=ma.validate.OneOf(SCOPES)),
         required=True,
         validate=ma.validate.Length(min=1, max=len(SCOPES)),
+        metadata={"uniqueItems": True, "description": "Each scope once"},
     )
-    expires_at = ma.fields.AwareDateTime(load_default=None, allow_none=True)
+    expires_at = ma.fields.AwareDateTime(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "In the future (with a UTC offset); null or absent: never expires"},
+    )
 
     @ma.validates("scopes")
     def _distinct(self, value: list[str], **_kwargs: Any) -> None:

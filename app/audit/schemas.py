@@ -37,8 +37,14 @@ class AuditQuerySchema(PageQuerySchema):
     limit = limit_field(default=DEFAULT_LIMIT, maximum=MAX_LIMIT)
     event = SingleLineText(validate=ma.validate.OneOf(EVENTS))
     user_id = ma.fields.UUID(metadata={"description": "Events whose actor or subject is this user"})
-    since = UtcDateTime(metadata={"description": "At or after this time (with a UTC offset)"})
-    until = UtcDateTime(metadata={"description": "Before this time (with a UTC offset)"})
+    since = UtcDateTime(
+        metadata={
+            "description": "At or after this time (with a UTC offset); before `until` when both are given"
+        }
+    )
+    until = UtcDateTime(
+        metadata={"description": "Before this time (with a UTC offset); after `since` when both are given"}
+    )
 
     @ma.validates_schema
     def _ordered(self, data: dict[str, object], **_: object) -> None:

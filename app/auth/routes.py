@@ -53,7 +53,13 @@ AUTH_PATH = f"{API_V1}/auth"
 
 # Request examples: what Swagger UI's "Try it out" starts from; each one is accepted as it stands.
 _ACCOUNT = {"email": "ada@example.com", "password": "plum-orbit-lantern-42"}
-_FROM_THE_MAIL = "token-from-the-mail"
+# Shaped like the tokens Keel mails and issues (the document's patterns), though none is a live one.
+_RESET_EXAMPLE = "Wf3vJx0Qk8T2mZ5rNc7yHb1uLs4pGd9aEo6iXq2wVtM"
+_VERIFY_EXAMPLE = (
+    ".eJwNyskRhEAIAMBceO9UgchlNiAzEehry9y13_2HGw5Ayo1z0dAKGcaso0ps6MLONUvbdvhBfnWKl-3hPRFTOk5C3sg6XULF7WsXHGShyh7mzwvahxie"
+    ".DDFJzZiAwGg5NCKL2nX_5R1-9Po"
+)
+_MFA_EXAMPLE = "Lq8Zr2Xn5Vb0Tc7Mw4Ky1Hs9Jd3Gf6Pa8Ue2Io5Yt0R"
 
 blp = Blueprint("auth", __name__, url_prefix=AUTH_PATH, description="Registration, login and sessions")
 
@@ -277,7 +283,7 @@ class PasswordResetConfirm(MethodView):
     @blp.doc(operationId="confirmPasswordReset")
     @blp.arguments(
         PasswordResetConfirmSchema,
-        example={"token": _FROM_THE_MAIL, "new_password": "quartz-meadow-compass-7"},
+        example={"token": _RESET_EXAMPLE, "new_password": "quartz-meadow-compass-7"},
     )
     @blp.response(204)
     @blp.alt_response(
@@ -295,7 +301,7 @@ class PasswordResetConfirm(MethodView):
 class VerifyEmail(MethodView):
     @rate_limit(lambda limits: limits.ratelimit_verify_email, scope="verify-email")
     @blp.doc(operationId="verifyEmail")
-    @blp.arguments(VerifyEmailSchema, example={"token": _FROM_THE_MAIL})
+    @blp.arguments(VerifyEmailSchema, example={"token": _VERIFY_EXAMPLE})
     @blp.response(204)
     @blp.alt_response(
         400, description="`invalid_token`: wrong, expired, or for an address the account no longer has"
@@ -417,7 +423,7 @@ class MfaRecoveryCodes(MethodView):
 class MfaVerify(MethodView):
     @rate_limit(lambda limits: limits.ratelimit_login_ip, scope="mfa-verify-ip")
     @blp.doc(operationId="verifySecondFactor", parameters=_DEVICE_PARAMETERS)
-    @blp.arguments(MfaVerifySchema, example={"mfa_token": "token-from-login", "code": _APP_CODE})
+    @blp.arguments(MfaVerifySchema, example={"mfa_token": _MFA_EXAMPLE, "code": _APP_CODE})
     @blp.response(200, TokenPairSchema, headers={"Set-Cookie": _DEVICE_COOKIE_HEADER})
     @blp.alt_response(
         401,

@@ -1,11 +1,22 @@
 """What authentication reads and writes over HTTP: registration, credentials, token pairs."""
 
-from typing import Any
+from typing import Any, ClassVar
 
 import marshmallow as ma
 
 from app.web.api import ProblemSchema
 from app.web.fields import DisplayName, Password, SingleLineText, TrimmedEmail
+
+# The shapes of what Keel issues, so a client (and a generator) knows a well-formed one: tokens of
+# `secrets.token_urlsafe(32)`, itsdangerous' `payload.signature` (a leading "." when compressed) with
+# its 27-character HMAC-SHA1, six-digit TOTP codes, and recovery codes of twelve hex digits (sent
+# with or without their dashes, in any case).
+URLSAFE_TOKEN = r"^[A-Za-z0-9_-]{43}$"  # noqa: S105 - a pattern, not a secret
+SIGNED_TOKEN = r"^\.?[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{27}$"  # noqa: S105 - a pattern
+TOTP_CODE = r"^[0-9]{6}$"
+RECOVERY_CODE = r"^[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}$"
+TOTP_OR_RECOVERY_CODE = r"^([0-9]{6}|[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4})$"
+_ISSUED = "; whether it is one Keel issued and still honours only the service can tell (400 `invalid_token`)"
 
 
 class RegisterSchema(ma.Schema):
@@ -48,7 +59,11 @@ class ReauthenticateSchema(ma.Schema):
     password = Password(required=True, validate=ma.validate.Length(min=1, max=128))
     code = SingleLineText(
         validate=ma.validate.Length(min=1, max=64),
-        metadata={"description": "The second factor's code, for accounts that have one turned on"},
+        metadata={
+            "description": "The second factor's code, for accounts that have one turned on: six digits "
+            "from the app, or an unused recovery code (`xxxx-xxxx-xxxx`, hex)",
+            "pattern": TOTP_OR_RECOVERY_CODE,
+        },
     )
 
 
@@ -68,7 +83,14 @@ class PasswordResetRequestSchema(ma.Schema):
 
 
 class PasswordResetConfirmSchema(ma.Schema):
-    token = SingleLineText(required=True, validate=ma.validate.Length(min=1, max=128))
+    token = SingleLineText(
+        required=True,
+        validate=ma.validate.Length(min=1, max=128),
+        metadata={
+            "description": "The token from the reset mail: 43 URL-safe Base64 characters" + _ISSUED,
+            "pattern": URLSAFE_TOKEN,
+        },
+    )
     new_password = Password(required=True)
 
 
@@ -92,7 +114,15 @@ class SessionListSchema(ma.Schema):
 
 
 class VerifyEmailSchema(ma.Schema):
-    token = SingleLineText(required=True, validate=ma.validate.Length(min=1, max=512))
+    token = SingleLineText(
+        required=True,
+        validate=ma.validate.Length(min=1, max=512),
+        metadata={
+            "description": "The token from the verification mail: a signed `payload.signature` in "
+            "URL-safe Base64" + _ISSUED,
+            "pattern": SIGNED_TOKEN,
+        },
+    )
 
 
 _CODE = ma.validate.Length(min=1, max=64)
@@ -104,7 +134,9 @@ class MfaPasswordSchema(ma.Schema):
 
 class MfaCodeSchema(ma.Schema):
     code = SingleLineText(
-        required=True, validate=_CODE, metadata={"description": "The 6-digit code the app shows now"}
+        required=True,
+        validate=_CODE,
+        metadata={"description": "The 6-digit code the app shows now", "pattern": TOTP_CODE},
     )
 
 
@@ -113,7 +145,10 @@ class MfaPasswordAndCodeSchema(ma.Schema):
     code = SingleLineText(
         required=True,
         validate=_CODE,
-        metadata={"description": "A 6-digit code from the app, or an unused recovery code"},
+        metadata={
+            "description": "A 6-digit code from the app, or an unused recovery code (`xxxx-xxxx-xxxx`, hex)",
+            "pattern": TOTP_OR_RECOVERY_CODE,
+        },
     )
 
 
@@ -121,10 +156,28 @@ class MfaVerifySchema(ma.Schema):
     mfa_token = SingleLineText(
         required=True,
         validate=ma.validate.Length(min=1, max=128),
-        metadata={"description": "The `mfa_token` member of login's `mfa_required` answer"},
+        metadata={
+            "description": "The `mfa_token` member of login's `mfa_required` answer (43 URL-safe Base64 "
+            "characters); whether it is still open only the service can tell (401 `mfa_token_invalid`)",
+            "pattern": URLSAFE_TOKEN,
+        },
     )
-    code = SingleLineText(validate=_CODE, metadata={"description": "A 6-digit code from the app"})
-    recovery_code = SingleLineText(validate=_CODE, metadata={"description": "An unused recovery code"})
+    code = SingleLineText(
+        validate=_CODE, metadata={"description": "A 6-digit code from the app", "pattern": TOTP_CODE}
+    )
+    recovery_code = SingleLineText(
+        validate=_CODE,
+        metadata={
+            "description": "An unused recovery code: twelve hex digits, `xxxx-xxxx-xxxx`",
+            "pattern": RECOVERY_CODE,
+        },
+    )
+
+    class Meta:
+        # Exactly one of the two codes, as `_exactly_one_code` checks.
+        json_schema: ClassVar[dict[str, Any]] = {
+            "oneOf": [{"required": ["code"]}, {"required": ["recovery_code"]}]
+        }
 
     @ma.validates_schema
     def _exactly_one_code(self, data: dict[str, Any], **_: Any) -> None:

@@ -40,6 +40,7 @@ MARKERS = {
     "body_routes": "# make resource: generated body routes above this line",
     "contracts": "# make resource: generated repository contracts above this line",
     "typed_fakes": "# make resource: generated fakes above this line",
+    "positive_data": "# make resource: generated operations above this line",
 }
 
 
@@ -253,6 +254,19 @@ def _central_edits(root: Path, names: Names) -> dict[str, str]:
             [
                 f'BodyRoute("POST", "/api/v1/{v["path"]}", "title", admin=True, keyed=True),',
                 f'BodyRoute("PATCH", "/api/v1/{v["path"]}/{{{s}_id}}", "title", admin=True),',
+            ],
+        ),
+    )
+    edit(
+        "tests/api/test_contract_positive_data.py",
+        (
+            "positive_data",
+            [
+                f'"list{v["Plural"]}": _expect("admin", **_CURSOR),  # `scope=all` is for admins',
+                f'"create{cls}": _expect("user", KEY_REUSED, title=SINGLE_LINE),',
+                f'"get{cls}": _expect("user", (404, "not_found")),  # no {v["singular_words"]} has the drawn id',
+                f'"update{cls}": _expect("user", (404, "not_found"), title=SINGLE_LINE),',
+                f'"delete{cls}": _expect("user", (404, "not_found")),',
             ],
         ),
     )

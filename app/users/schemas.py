@@ -1,6 +1,6 @@
 """What account endpoints read and write over HTTP; field rules shared with auth live in app.web.fields."""
 
-from typing import Any
+from typing import Any, ClassVar
 
 import marshmallow as ma
 
@@ -28,6 +28,14 @@ class UserCreateSchema(ma.Schema):
 
 
 class UserUpdateSchema(ma.Schema):
+    class Meta:
+        # `_not_empty`: JSON Schema can say "not empty"; "not current_password alone" it says in words.
+        json_schema: ClassVar[dict[str, Any]] = {
+            "minProperties": 1,
+            "description": "At least one field to change; `current_password` alone changes nothing and "
+            "is refused. Changing your own email or password needs `current_password`.",
+        }
+
     name = DisplayName()
     email = TrimmedEmail()
     password = Password()

@@ -16,6 +16,7 @@ import marshmallow as ma
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 
+from app.web.openapi_schemas import KeelMarshmallowPlugin
 from app.web.paths import is_api_path
 from app.web.problems import PROBLEM_CONTENT_TYPE
 
@@ -105,6 +106,12 @@ def _ref(kind: str, name: str) -> dict[str, str]:
 
 class ProblemApi(Api):  # type: ignore[misc]
     ERROR_SCHEMA = ProblemSchema
+
+    def __init__(self, app: Any = None, *, spec_kwargs: dict[str, Any] | None = None) -> None:
+        # Body-wide rules (`Meta.json_schema`) reach the document through this plugin's converter.
+        super().__init__(
+            app, spec_kwargs={"marshmallow_plugin": KeelMarshmallowPlugin(), **(spec_kwargs or {})}
+        )
 
     def register_blueprint(self, blp: Any, **options: Any) -> None:
         super().register_blueprint(blp, **options)

@@ -39,9 +39,11 @@ def if_match(noun: str) -> dict[str, Any]:
     return {
         "in": "header",
         "name": "If-Match",
-        "schema": {"type": "string"},
+        # A blank or comma-only list names no tag, so nothing can match it: 412 whatever the state.
+        "schema": {"type": "string", "minLength": 1, "pattern": r"[^\s,]"},
         "required": False,
-        "description": f"Apply only if the {noun}'s current ETag matches (else 412)",
+        "description": f"Apply only if the {noun}'s current ETag (or `*`) matches, else 412: an entity "
+        'tag is quoted (`"3-9f86d081884c7d65"`); whether it is current only the service can tell',
     }
 
 

@@ -19,6 +19,33 @@ from app.domain.names import clean_name
 from app.domain.passwords import MAX_LENGTH, MIN_LENGTH
 from app.domain.text import InvalidText, multi_line, single_line, storable
 
+# What JSON Schema can say of the fields below goes into the document as `pattern`; the Unicode rules
+# it cannot say (character categories, normalisation) are named in each field's `description`.
+VISIBLE = r"\S"
+NO_NUL = r"^[^\u0000]*$"
+SINGLE_LINE_RULE = (
+    "Single-line text, NFC-normalised and trimmed; control, format, private-use, unassigned, "
+    "separator and invisible characters are refused"
+)
+NAME_RULE = (
+    f"A name of 1-100 characters once trimmed. {SINGLE_LINE_RULE}, and a name needs at least one "
+    "letter or digit and stacks at most four combining marks on a character"
+)
+CHOSEN_CREDENTIAL_RULE = (
+    "8-128 characters, taken as sent (never trimmed); NUL and lone surrogates are refused, and so "
+    "is a password on Keel's list of common passwords (compared case-insensitively)"
+)
+PRESENTED_CREDENTIAL_RULE = "The password as set: any text of 1-128 characters except NUL and lone surrogates"
+EMAIL_RULE = (
+    "A dot-atom address of at most 254 characters, trimmed: no quoted local part and no domain "
+    "literal; the domain is kept in its IDNA ASCII form, so a domain IDNA refuses is refused"
+)
+
+
+def documented(metadata: Mapping[str, Any] | None, **defaults: Any) -> dict[str, Any]:
+    """A field's metadata with the document's defaults under what the caller gave."""
+    return {**defaults, **(metadata or {})}
+
 
 class _CheckedText(ma.fields.String):
     """A string passed through `_clean`, whose InvalidText is the field's validation error."""
@@ -61,6 +88,7 @@ class TrimmedEmail(ma.fields.Email):
     in its IDNA ASCII form; a quoted local part or a domain literal is a validation error."""
 
     def __init__(self, **kwargs: Any) -> None:
+        kwargs["metadata"] = documented(kwargs.get("metadata"), description=EMAIL_RULE)
         super().__init__(validate=ma.validate.Length(max=MAX_EMAIL_LENGTH), **kwargs)
 
     def _deserialize(
@@ -78,6 +106,7 @@ class DisplayName(SingleLineText):
     app.domain.names: no "Zalgo" runs of marks, at least one letter or digit)."""
 
     def __init__(self, **kwargs: Any) -> None:
+        kwargs["metadata"] = documented(kwargs.get("metadata"), pattern=VISIBLE, description=NAME_RULE)
         super().__init__(validate=ma.validate.Length(min=1, max=100), **kwargs)
 
     @staticmethod
@@ -91,7 +120,11 @@ class Password(_CheckedText):
     database takes those as the person typed them."""
 
     def __init__(self, **kwargs: Any) -> None:
+        """A new password by default; one checked against the stored hash passes its own `validate`."""
+        new = "validate" not in kwargs
         kwargs.setdefault("validate", ma.validate.Length(min=MIN_LENGTH, max=MAX_LENGTH))
+        rule = CHOSEN_CREDENTIAL_RULE if new else PRESENTED_CREDENTIAL_RULE
+        kwargs["metadata"] = documented(kwargs.get("metadata"), pattern=NO_NUL, description=rule)
         super().__init__(load_only=True, **kwargs)
 
 

@@ -41,11 +41,14 @@ MAX_KEY_LENGTH = 255
 # What a replay repeats of the first response; the rest (request id, rate limits) is the retry's own.
 _STORED_HEADERS = ("Content-Type", "Location", "ETag", "Cache-Control")
 
+_KEY_CHAR = r"[ !#-\[\]-~]"
+KEY_PATTERN = rf'^("{_KEY_CHAR}*[!#-\[\]-~]{_KEY_CHAR}*"|{_KEY_CHAR}*[!#-\[\]-~]{_KEY_CHAR}*)$'
 KEY_PARAMETER: dict[str, Any] = {
     "in": "header",
     "name": HEADER,
     "required": False,
-    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
+    # `_key`: printable ASCII without `"` or `\`, not blank, bare or as an RFC 8941 string.
+    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": KEY_PATTERN},
     "example": "4f1c7a52-3c1e-4d0b-9d55-0f6f6c1d2a10",
     "description": (
         "Makes a retry safe: the same key with the same body within 24 hours returns the first "

@@ -16,7 +16,15 @@ class CursorField(ma.fields.Field[Cursor]):
     it is a string, and the document says so: generated clients type it, not `any`."""
 
     def __init__(self, **kwargs: Any) -> None:
-        kwargs["metadata"] = {"type": "string", **kwargs.get("metadata", {})}
+        kwargs["metadata"] = {
+            "type": "string",
+            "minLength": 1,
+            # Cursor.encode: unpadded URL-safe Base64, which a length of 1 more than a multiple of 4 never is.
+            "pattern": r"^([A-Za-z0-9_-]{4})*([A-Za-z0-9_-]{2,3})?$",
+            "description": "The `next_cursor` of the previous page, as it came: an opaque token "
+            "(URL-safe Base64); one Keel did not issue is a 422, which JSON Schema cannot tell apart",
+            **kwargs.get("metadata", {}),
+        }
         super().__init__(**kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Cursor:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from flask.testing import FlaskClient
 from openapi_spec_validator import OpenAPIV30SpecValidator
 from uuid6 import uuid7
 
+from app.domain.pagination import Cursor
 from tests.support.accounts import Tokens
 
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -168,8 +170,10 @@ def test_the_headers_the_hooks_add_are_documented_where_they_occur(client: Flask
 
 
 def test_every_cursor_parameter_is_typed_as_a_string(client: FlaskClient) -> None:
-    """A generated client types the cursor it hands back; an empty schema would make it `any`."""
+    """A generated client types the cursor it hands back; an empty schema would make it `any`. Its
+    shape is the one Cursor.encode gives, and an issued cursor matches it."""
     spec = client.get("/openapi.json").get_json()
+    issued = Cursor(created_at=datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC), id=uuid7()).encode()
     cursors = [
         parameter["schema"]
         for operations in spec["paths"].values()
@@ -179,7 +183,11 @@ def test_every_cursor_parameter_is_typed_as_a_string(client: FlaskClient) -> Non
         if parameter["name"] == "cursor"
     ]
     assert len(cursors) >= 2
-    assert all(schema == {"type": "string"} for schema in cursors), cursors
+    for schema in cursors:
+        assert schema["type"] == "string", schema
+        assert schema["minLength"] == 1, schema
+        assert re.search(schema["pattern"], issued), schema
+        assert not re.search(schema["pattern"], issued + "A"), "one character past a Base64 quantum"
 
 
 def test_every_request_body_has_an_example_the_service_accepts(
@@ -228,3 +236,22 @@ class TestDocsTurnedOff:
             client.post("/api/v1/auth/login", json={"email": "a@example.com", "password": "x"}).status_code
             == 401
         )
+
+
+def test_rules_about_a_whole_body_reach_the_document(client: FlaskClient) -> None:
+    """`Meta.json_schema` keywords, merged by the spec's converter: JSON Schema says them, so must the document."""
+    schemas = client.get("/openapi.json").get_json()["components"]["schemas"]
+    assert schemas["UserUpdate"]["minProperties"] == 1
+    assert schemas["UserUpdate"]["additionalProperties"] is False
+    assert schemas["MfaVerify"]["oneOf"] == [{"required": ["code"]}, {"required": ["recovery_code"]}]
+
+
+def test_if_match_must_name_something(client: FlaskClient) -> None:
+    """A blank If-Match names no tag, so it is a 412 whatever the state: the document says so."""
+    spec = client.get("/openapi.json").get_json()
+    for method in ("patch", "delete"):
+        operation = spec["paths"]["/api/v1/users/{user_id}"][method]
+        (schema,) = [p["schema"] for p in operation["parameters"] if p["name"] == "If-Match"]
+        assert schema["minLength"] == 1
+        assert not re.search(schema["pattern"], " , ")
+        assert re.search(schema["pattern"], '"3-9f86d081884c7d65"')

@@ -48,13 +48,20 @@ def test_the_plan_names_every_spelling_and_the_next_migration() -> None:
     assert 'url_prefix=f"{API_V1}/order-lines"' in planned.created["app/order_lines/routes.py"]
     assert "RATELIMIT_ORDER_LINES" in planned.edited["app/config.py"]
     assert "### DELETE /api/v1/order-lines/{order_line_id}" in planned.edited["docs/api.md"]
+    assert '"updateOrderLine": _expect(' in planned.edited["tests/api/test_contract_positive_data.py"]
     assert not (ROOT / "app" / "order_lines").exists()
 
 
 def test_a_central_file_without_its_marker_refuses_the_whole_plan(tmp_path: Path) -> None:
     for name in ("app", "migrations", "tests/api/edge", "docs"):
         shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("README.md", ".env.example", "tests/contracts.py", "pyproject.toml"):
+    for name in (
+        "README.md",
+        ".env.example",
+        "tests/contracts.py",
+        "pyproject.toml",
+        "tests/api/test_contract_positive_data.py",
+    ):
         shutil.copy(ROOT / name, tmp_path / name)
     config = tmp_path / "app" / "config.py"
     config.write_text(config.read_text().replace(scaffold.MARKERS["settings"], ""))
