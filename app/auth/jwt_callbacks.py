@@ -50,7 +50,9 @@ def _access_key(kid: str) -> AccessKey | None:
 
 def _legacy_access_deadline() -> int | None:
     built = container()
-    grace = timedelta(seconds=built.settings.jwt_key_activation_seconds + built.settings.jwt_access_ttl_seconds)
+    grace = timedelta(
+        seconds=built.settings.jwt_key_activation_seconds + built.settings.jwt_access_ttl_seconds
+    )
     deadline = built.keys.legacy_access_deadline(grace)
     return None if deadline is None else int(deadline.timestamp())
 
