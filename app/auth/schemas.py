@@ -7,6 +7,9 @@ import marshmallow as ma
 from app.web.api import ProblemSchema
 from app.web.fields import DisplayName, Password, SingleLineText, TrimmedEmail
 
+# Every code a login's 401 can carry (app.auth.service.AuthService.login).
+LOGIN_UNAUTHORIZED_CODES = ("invalid_credentials", "mfa_required")
+
 
 class RegisterSchema(ma.Schema):
     email = TrimmedEmail(required=True)
@@ -156,6 +159,9 @@ class MfaStatusSchema(ma.Schema):
 
 class MfaRequiredProblemSchema(ProblemSchema):
     """A login's 401: a plain problem, or `mfa_required` with what the second step needs."""
+
+    # Login is anonymous: no token is checked, so only its own two reasons can answer it.
+    code = ma.fields.String(required=True, validate=ma.validate.OneOf(LOGIN_UNAUTHORIZED_CODES))
 
     mfa_token = ma.fields.String(
         metadata={
