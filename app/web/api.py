@@ -191,7 +191,9 @@ class ProblemApi(Api):  # type: ignore[misc]
         for parameter in operation.get("parameters", []):
             if isinstance(parameter, dict) and parameter.get("in") in ("query", "header"):
                 location = "query" if parameter["in"] == "query" else "headers"
-                return {location: {parameter["name"]: ["Not a valid value."]}}
+                integer = parameter.get("schema", {}).get("type") == "integer"
+                message = "Not a valid integer." if integer else "Invalid value."  # marshmallow's words
+                return {location: {parameter["name"]: [message]}}
         return {}
 
     def _complete_response(self, status: int, response: dict[str, Any], *, rate_limited: bool) -> None:
@@ -232,12 +234,10 @@ class ProblemApi(Api):  # type: ignore[misc]
             names += _RATE_LIMIT_HEADERS
         response["headers"] = {name: _ref("headers", name) for name in names}
         code = problem_examples.code_for(status, "") if status is not None else None
-        if code is not None and "content" in response:
+        if status is not None and code is not None and "content" in response:
+            invalid = {"json": {"email": ["Not a valid email address."]}} if status == 422 else None
             response["content"][PROBLEM_CONTENT_TYPE]["example"] = problem_examples.problem_example(
-                status or 0,
-                code,
-                _SHARED_INSTANCE,
-                errors_member={"json": {"email": ["Not a valid email address."]}} if status == 422 else None,
+                status, code, _SHARED_INSTANCE, errors_member=invalid
             )
         self.spec.components.response(name, response, lazy=True)
 

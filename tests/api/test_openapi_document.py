@@ -388,6 +388,10 @@ def test_real_validation_problems_validate_against_the_declared_schema(
     spec = document(client)
     auth = admin_tokens.headers
     key = create_key(client, admin_tokens, "users:read")["key"]
+    first = {"email": "first@example.com", "password": "plum-orbit-lantern-42", "name": "F"}
+    assert (
+        client.post("/api/v1/auth/register", json=first, headers={"Idempotency-Key": "k1"}).status_code == 201
+    )
     answers = {
         "list items": client.post(
             "/api/v1/api-keys", json={"name": "n", "scopes": ["nope", 5]}, headers=auth
@@ -400,6 +404,9 @@ def test_real_validation_problems_validate_against_the_declared_schema(
             json={"email": "new@example.com", "password": "plum-orbit-lantern-42", "name": "N"},
             headers={"Idempotency-Key": '"'},
         ),
+        "reused key": client.post(
+            "/api/v1/auth/register", json={**first, "name": "G"}, headers={"Idempotency-Key": "k1"}
+        ),
         "service rule": client.post(
             "/api/v1/auth/register", json={"email": "c@example.com", "password": "password123", "name": "C"}
         ),
@@ -411,6 +418,7 @@ def test_real_validation_problems_validate_against_the_declared_schema(
     assert answers["list items"].get_json()["errors"]["json"]["scopes"].keys() == {"0", "1"}
     assert "_schema" in answers["whole body"].get_json()["errors"]["json"]
     assert "Idempotency-Key" in answers["header"].get_json()["errors"]["headers"]
+    assert answers["reused key"].get_json()["code"] == "idempotency_key_reused"
 
 
 def test_the_validation_schema_refuses_what_no_handler_sends(client: FlaskClient) -> None:
