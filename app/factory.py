@@ -115,6 +115,9 @@ def _configure(app: Flask, settings: Settings) -> None:
         API_TITLE=API_TITLE,
         API_VERSION=API_VERSION,
         OPENAPI_VERSION="3.0.3",
+        # Relative: a client resolves it against wherever it fetched the document (or the base URL
+        # it is given), so no generated client bakes in a host (docs/api.md, Versioning).
+        API_SPEC_OPTIONS={"servers": [{"url": "/", "description": "This Keel instance"}]},
         # None serves neither the document nor Swagger UI (API_DOCS_ENABLED=false).
         OPENAPI_URL_PREFIX="/" if settings.api_docs_enabled else None,
         OPENAPI_JSON_PATH="openapi.json",

@@ -19,15 +19,13 @@ from app.api_keys.schemas import (
 )
 from app.api_keys.service import NewApiKey
 from app.composition import container
-from app.web.auth_guard import BEARER_SECURITY, access_token_required, current_principal
+from app.web.auth_guard import API_KEY_REFUSED, BEARER_SECURITY, access_token_required, current_principal
 from app.web.blueprint import Blueprint
 from app.web.pages import NEXT_LINK, page_response
 from app.web.paths import API_V1
 from app.web.rate_limits import rate_limit
 
 blp = Blueprint("api_keys", __name__, url_prefix=f"{API_V1}/api-keys", description="API keys")
-
-_KEY_REFUSED = "`insufficient_scope`: presented with an API key"
 
 
 @blp.route("")
@@ -37,7 +35,7 @@ class ApiKeys(MethodView):
     @blp.arguments(ApiKeyListQuerySchema, location="query", as_kwargs=True)
     @blp.response(200, ApiKeyPageSchema, headers=NEXT_LINK)
     @blp.alt_response(401, description="Missing, invalid or revoked token; `invalid_api_key`")
-    @blp.alt_response(403, description=_KEY_REFUSED)
+    @blp.alt_response(403, description=API_KEY_REFUSED)
     @blp.alt_response(422, description="Bad limit or cursor")
     def get(self, **query: Any) -> tuple[dict[str, Any], int, dict[str, str]]:
         """List your API keys, newest first (never the keys themselves)."""
@@ -62,7 +60,7 @@ class ApiKeys(MethodView):
     @blp.alt_response(
         403,
         description="`reauthentication_required`: no sign-in within REAUTH_MAX_AGE_SECONDS "
-        f"(POST /auth/reauthenticate first); {_KEY_REFUSED}",
+        f"(POST /auth/reauthenticate first); {API_KEY_REFUSED}",
     )
     @blp.alt_response(409, description="`api_key_limit_reached`: 25 live keys already")
     @blp.alt_response(422, description="No name, no scope, an unknown scope, or a past `expires_at`")
@@ -89,7 +87,7 @@ class ApiKeyById(MethodView):
     @blp.doc(operationId="revokeApiKey", security=BEARER_SECURITY)
     @blp.response(204)
     @blp.alt_response(401, description="Missing, invalid or revoked token; `invalid_api_key`")
-    @blp.alt_response(403, description=_KEY_REFUSED)
+    @blp.alt_response(403, description=API_KEY_REFUSED)
     @blp.alt_response(404, description="No such key of yours (admins: no such key)")
     def delete(self, api_key_id: uuid.UUID) -> Response:
         """Revoke an API key (yours, or anyone's as an admin): it stops working at once."""

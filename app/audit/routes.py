@@ -23,8 +23,10 @@ class AuditEvents(MethodView):
     @blp.doc(operationId="listAuditEvents", security=KEY_OR_BEARER_SECURITY)
     @blp.arguments(AuditQuerySchema, location="query", as_kwargs=True)
     @blp.response(200, AuditPageSchema, headers=NEXT_LINK)
-    @blp.alt_response(401, description="Missing, invalid or revoked token")
-    @blp.alt_response(403, description="Admins only")
+    @blp.alt_response(401, description="Missing, invalid or revoked token; `invalid_api_key`")
+    @blp.alt_response(
+        403, description="Admins only; `insufficient_scope` for an API key without `audit:read`"
+    )
     @blp.alt_response(422, description="Bad limit, cursor, event, user id or time range")
     def get(self, **query: Any) -> tuple[dict[str, Any], int, dict[str, str]]:
         """Audit events, newest first (admins only)."""

@@ -38,6 +38,8 @@ from app.users.schemas import UserSchema
 from app.users.service import NewUser
 from app.web.api import header_doc
 from app.web.auth_guard import (
+    API_KEY_INVALID,
+    API_KEY_REFUSED,
     BEARER_SECURITY,
     access_token_required,
     current_principal,
@@ -154,7 +156,11 @@ class Login(MethodView):
         "the account has a second factor: no tokens, but the problem's `mfa_token` (single use, "
         "MFA_TOKEN_TTL_SECONDS) and `mfa_methods` for POST /auth/mfa/verify",
     )
-    @blp.alt_response(403, description="`account_disabled`: right password, disabled account")
+    @blp.alt_response(
+        403,
+        description="`account_disabled`: right password, disabled account; `email_unverified`: right "
+        "password, address not verified (REQUIRE_VERIFIED_EMAIL=true)",
+    )
     @blp.alt_response(
         429,
         description="`rate_limited`: too many requests from this address, or too many failed attempts "
@@ -191,11 +197,14 @@ class Reauthenticate(MethodView):
     @blp.response(200, AccessTokenSchema)
     @blp.alt_response(
         401,
-        description="Missing, invalid or revoked access token; `mfa_required`: the account has a second "
+        description=f"Missing, invalid or revoked access token; {API_KEY_INVALID}; "
+        "`mfa_required`: the account has a second "
         "factor and no `code` came; `invalid_otp`: the code is wrong or already used",
     )
     @blp.alt_response(
-        403, description="`invalid_current_password`: the password is wrong (it spends the session's budget)"
+        403,
+        description="`invalid_current_password`: the password is wrong (it spends the session's budget); "
+        f"{API_KEY_REFUSED}",
     )
     @blp.alt_response(
         429, description="`rate_limited`: this session's password checks are spent, right password or not"
@@ -211,7 +220,8 @@ class Logout(MethodView):
     @access_token_required
     @blp.doc(operationId="logout", security=BEARER_SECURITY)
     @blp.response(204)
-    @blp.alt_response(401, description="Missing, invalid or revoked access token")
+    @blp.alt_response(401, description=f"Missing, invalid or revoked access token; {API_KEY_INVALID}")
+    @blp.alt_response(403, description=API_KEY_REFUSED)
     def post(self) -> Response:
         """Revoke the current access token and its refresh session."""
         container().auth_service().logout(current_principal())
@@ -225,7 +235,8 @@ class LogoutAll(MethodView):
     @access_token_required
     @blp.doc(operationId="logoutAll", security=BEARER_SECURITY)
     @blp.response(204)
-    @blp.alt_response(401, description="Missing, invalid or revoked access token")
+    @blp.alt_response(401, description=f"Missing, invalid or revoked access token; {API_KEY_INVALID}")
+    @blp.alt_response(403, description=API_KEY_REFUSED)
     def post(self) -> Response:
         """End every session of the caller, this one included: all their tokens stop working at once."""
         container().auth_service().logout_all(current_principal())
@@ -239,7 +250,8 @@ class Sessions(MethodView):
     @access_token_required
     @blp.doc(operationId="listSessions", security=BEARER_SECURITY)
     @blp.response(200, SessionListSchema)
-    @blp.alt_response(401, description="Missing, invalid or revoked access token")
+    @blp.alt_response(401, description=f"Missing, invalid or revoked access token; {API_KEY_INVALID}")
+    @blp.alt_response(403, description=API_KEY_REFUSED)
     def get(self) -> dict[str, Any]:
         """The caller's live sessions, the most recently used first; `current` marks this one."""
         return {"items": container().auth_service().list_sessions(current_principal())}
@@ -250,7 +262,8 @@ class SessionById(MethodView):
     @access_token_required
     @blp.doc(operationId="endSession", security=BEARER_SECURITY)
     @blp.response(204)
-    @blp.alt_response(401, description="Missing, invalid or revoked access token")
+    @blp.alt_response(401, description=f"Missing, invalid or revoked access token; {API_KEY_INVALID}")
+    @blp.alt_response(403, description=API_KEY_REFUSED)
     @blp.alt_response(404, description="`not_found`: no live session of the caller has this id")
     def delete(self, session_id: uuid.UUID) -> Response:
         """End one of the caller's sessions: its refresh token and access tokens stop working at once."""
@@ -320,7 +333,8 @@ class ResendVerification(MethodView):
     @access_token_required
     @blp.doc(operationId="resendVerificationEmail", security=BEARER_SECURITY)
     @blp.response(202)
-    @blp.alt_response(401, description="Missing, invalid or revoked access token")
+    @blp.alt_response(401, description=f"Missing, invalid or revoked access token; {API_KEY_INVALID}")
+    @blp.alt_response(403, description=API_KEY_REFUSED)
     @blp.alt_response(429, description="`rate_limited`: too many requests from this address")
     def post(self) -> Response:
         """Mail a new verification link to the caller's address (nothing if it is verified already)."""
@@ -330,7 +344,10 @@ class ResendVerification(MethodView):
 
 _PASSWORD = {"password": _ACCOUNT["password"]}
 _APP_CODE = "123456"
-_MFA_401 = "Missing, invalid or revoked access token; `invalid_otp`: the code is wrong or already used"
+_MFA_401 = (
+    f"Missing, invalid or revoked access token; {API_KEY_INVALID}; "
+    "`invalid_otp`: the code is wrong or already used"
+)
 _MFA_429 = "`rate_limited`: too many failed attempts for this account (passwords or codes)"
 
 
@@ -339,7 +356,8 @@ class Mfa(MethodView):
     @access_token_required
     @blp.doc(operationId="getMfaStatus", security=BEARER_SECURITY)
     @blp.response(200, MfaStatusSchema)
-    @blp.alt_response(401, description="Missing, invalid or revoked access token")
+    @blp.alt_response(401, description=f"Missing, invalid or revoked access token; {API_KEY_INVALID}")
+    @blp.alt_response(403, description=API_KEY_REFUSED)
     def get(self) -> MfaStatus:
         """Whether the caller's second factor is on, and how many recovery codes are left."""
         return container().totp_service().status(current_principal())
@@ -351,8 +369,10 @@ class MfaTotp(MethodView):
     @blp.doc(operationId="startTotpEnrolment", security=BEARER_SECURITY)
     @blp.arguments(MfaPasswordSchema, example=_PASSWORD)
     @blp.response(201, MfaEnrolmentSchema)
-    @blp.alt_response(401, description="Missing, invalid or revoked access token")
-    @blp.alt_response(403, description="`invalid_current_password`: the password is wrong")
+    @blp.alt_response(401, description=f"Missing, invalid or revoked access token; {API_KEY_INVALID}")
+    @blp.alt_response(
+        403, description=f"`invalid_current_password`: the password is wrong; {API_KEY_REFUSED}"
+    )
     @blp.alt_response(
         409,
         description="`mfa_already_enabled`: the second factor is already on; `conflict`: another first "
@@ -372,6 +392,7 @@ class MfaTotpConfirm(MethodView):
     @blp.arguments(MfaCodeSchema, example={"code": _APP_CODE})
     @blp.response(200, RecoveryCodesSchema)
     @blp.alt_response(401, description=_MFA_401)
+    @blp.alt_response(403, description=API_KEY_REFUSED)
     @blp.alt_response(409, description="`mfa_not_pending`: no enrolment is waiting for its first code")
     @blp.alt_response(422, description="Invalid body")
     @blp.alt_response(429, description=_MFA_429)
@@ -388,7 +409,9 @@ class MfaTotpDisable(MethodView):
     @blp.arguments(MfaPasswordAndCodeSchema, example={**_PASSWORD, "code": _APP_CODE})
     @blp.response(204)
     @blp.alt_response(401, description=_MFA_401)
-    @blp.alt_response(403, description="`invalid_current_password`: the password is wrong")
+    @blp.alt_response(
+        403, description=f"`invalid_current_password`: the password is wrong; {API_KEY_REFUSED}"
+    )
     @blp.alt_response(409, description="`mfa_not_enabled`: the account has no second factor")
     @blp.alt_response(422, description="Invalid body")
     @blp.alt_response(429, description=_MFA_429)
@@ -405,7 +428,9 @@ class MfaRecoveryCodes(MethodView):
     @blp.arguments(MfaPasswordAndCodeSchema, example={**_PASSWORD, "code": _APP_CODE})
     @blp.response(200, RecoveryCodesSchema)
     @blp.alt_response(401, description=_MFA_401)
-    @blp.alt_response(403, description="`invalid_current_password`: the password is wrong")
+    @blp.alt_response(
+        403, description=f"`invalid_current_password`: the password is wrong; {API_KEY_REFUSED}"
+    )
     @blp.alt_response(409, description="`mfa_not_enabled`: the account has no second factor")
     @blp.alt_response(422, description="Invalid body")
     @blp.alt_response(429, description=_MFA_429)

@@ -18,6 +18,9 @@ RECOVERY_CODE = r"^[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}$"
 TOTP_OR_RECOVERY_CODE = r"^([0-9]{6}|[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4})$"
 _ISSUED = "; whether it is one Keel issued and still honours only the service can tell (400 `invalid_token`)"
 
+# Every code a login's 401 can carry (app.auth.service.AuthService.login).
+LOGIN_UNAUTHORIZED_CODES = ("invalid_credentials", "mfa_required")
+
 
 class RegisterSchema(ma.Schema):
     email = TrimmedEmail(required=True)
@@ -209,6 +212,9 @@ class MfaStatusSchema(ma.Schema):
 
 class MfaRequiredProblemSchema(ProblemSchema):
     """A login's 401: a plain problem, or `mfa_required` with what the second step needs."""
+
+    # Login is anonymous: no token is checked, so only its own two reasons can answer it.
+    code = ma.fields.String(required=True, validate=ma.validate.OneOf(LOGIN_UNAUTHORIZED_CODES))
 
     mfa_token = ma.fields.String(
         metadata={

@@ -68,7 +68,13 @@ def _can_sign() -> bool:
 @blp.route("/metrics")
 class Metrics(MethodView):
     @blp.doc(operationId="getMetrics")
-    @blp.response(200, content_type="text/plain", description="Prometheus text exposition format")
+    @blp.response(
+        200,
+        {"type": "string"},
+        content_type="text/plain",
+        description="Prometheus text exposition format",
+        example="# HELP keel_http_requests_total HTTP requests served\n# TYPE keel_http_requests_total counter\n",
+    )
     @blp.alt_response(
         404,
         description="`not_found`: metrics are served on a port of their own (`METRICS_BIND`), "

@@ -21,6 +21,8 @@ from app.users.service import NewUser, UserChanges
 from app.web import conditional
 from app.web.api import header_doc
 from app.web.auth_guard import (
+    API_KEY_INVALID,
+    API_KEY_REFUSED,
     BEARER_SECURITY,
     KEY_OR_BEARER_SECURITY,
     access_token_required,
@@ -184,8 +186,8 @@ class UserSessions(MethodView):
     @access_token_required
     @blp.doc(operationId="endUserSessions", security=BEARER_SECURITY)
     @blp.response(204)
-    @blp.alt_response(401, description="Missing, invalid or revoked access token")
-    @blp.alt_response(403, description="`forbidden`: admins only")
+    @blp.alt_response(401, description=f"Missing, invalid or revoked access token; {API_KEY_INVALID}")
+    @blp.alt_response(403, description=f"`forbidden`: admins only; {API_KEY_REFUSED}")
     @blp.alt_response(404, description="`not_found`: no such user")
     def delete(self, user_id: uuid.UUID) -> Response:
         """End every session of a user (admins): all their tokens stop working at once."""
@@ -198,8 +200,8 @@ class UserSecondFactor(MethodView):
     @access_token_required
     @blp.doc(operationId="removeUserMfa", security=BEARER_SECURITY)
     @blp.response(204)
-    @blp.alt_response(401, description="Missing, invalid or revoked access token")
-    @blp.alt_response(403, description="`forbidden`: admins only")
+    @blp.alt_response(401, description=f"Missing, invalid or revoked access token; {API_KEY_INVALID}")
+    @blp.alt_response(403, description=f"`forbidden`: admins only; {API_KEY_REFUSED}")
     @blp.alt_response(404, description="`not_found`: no such user")
     def delete(self, user_id: uuid.UUID) -> Response:
         """Remove a user's second factor (admins), such as after a lost phone and lost recovery codes."""

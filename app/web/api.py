@@ -16,8 +16,10 @@ import marshmallow as ma
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 
+from app.web import problem_examples
 from app.web.openapi_schemas import KeelMarshmallowPlugin
 from app.web.paths import is_api_path
+from app.web.problem_codes import PROBLEM_CODES, codes_of
 from app.web.problems import PROBLEM_CONTENT_TYPE
 
 _METHODS = ("get", "post", "put", "patch", "delete")
@@ -27,15 +29,11 @@ class ProblemSchema(ma.Schema):
     """RFC 9457 problem details, as every error response carries them."""
 
     type = ma.fields.String(required=True, metadata={"example": "about:blank"})
-    title = ma.fields.String(required=True, metadata={"example": "Conflict"})
-    status = ma.fields.Integer(required=True, metadata={"example": 409})
-    code = ma.fields.String(
-        required=True,
-        metadata={
-            "description": "Stable machine-readable reason (see the error table)",
-            "example": "email_taken",
-        },
-    )
+    # Each error response shows an example of its own status and code (ProblemApi._add_example).
+    title = ma.fields.String(required=True)
+    status = ma.fields.Integer(required=True)
+    # Documented as a reference to the shared `ProblemCode` enum (ProblemApi._register_responses).
+    code = ma.fields.String(required=True, validate=ma.validate.OneOf(tuple(PROBLEM_CODES)))
     detail = ma.fields.String(required=True)
     instance = ma.fields.String(required=True, metadata={"example": "/api/v1/auth/register"})
     request_id = ma.fields.String(
@@ -43,14 +41,40 @@ class ProblemSchema(ma.Schema):
     )
 
 
+# Where webargs reads an input from: the locations a 422's `errors` is keyed by.
+LOCATIONS = ("json", "query", "headers", "path", "cookies", "form", "files")
+
+# A field's messages, or (a nested object, a list's items by index, a dict's keys) fields of its own.
+FIELD_MESSAGES_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "Messages by field name: a list of messages for the field itself, or, for a nested "
+    "object, a list (by item index) or a dict (by key), the same shape again; `_schema` holds "
+    "messages about the object as a whole",
+    "additionalProperties": {
+        "oneOf": [
+            {"type": "array", "items": {"type": "string"}},
+            {"$ref": "#/components/schemas/FieldMessages"},
+        ]
+    },
+    "example": {"password": ["Shorter than minimum length 8."], "scopes": {"0": ["Must be one of: ..."]}},
+}
+
+
 class ValidationProblemSchema(ProblemSchema):
     """A 422: which inputs were wrong, by location (json, query, headers, path), then field."""
 
-    errors = ma.fields.Dict(
+    code = ma.fields.String(
+        required=True, validate=ma.validate.OneOf(codes_of(HTTPStatus.UNPROCESSABLE_ENTITY))
+    )
+    errors = ma.fields.Raw(
         required=True,
-        keys=ma.fields.String(),
         metadata={
+            "type": "object",
             "description": "Messages by location, then field (nested fields nest further)",
+            "properties": {
+                location: {"$ref": "#/components/schemas/FieldMessages"} for location in LOCATIONS
+            },
+            "additionalProperties": False,
             "example": {"json": {"password": ["Shorter than minimum length 8."]}},
         },
     )
@@ -100,6 +124,16 @@ _WITH_BODY = (HTTPStatus.BAD_REQUEST, HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
 _API_ONLY = {status.value for status in (*_API_OPERATION, *_WITH_BODY)}
 
 
+_PROBLEM_CODE_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "enum": list(PROBLEM_CODES),
+    "description": "Stable machine-readable reason of a problem: branch on this (docs/api.md lists "
+    "when each is sent). The list grows with new features; an unknown value is a newer reason.",
+}
+# The `instance` of the shared responses' examples: any operation may answer them.
+_SHARED_INSTANCE = "/api/v1/users/me"
+
+
 def _ref(kind: str, name: str) -> dict[str, str]:
     return {"$ref": f"#/components/{kind}/{name}"}
 
@@ -122,9 +156,10 @@ class ProblemApi(Api):  # type: ignore[misc]
         for path, operations in self.spec._paths.items():
             for method, operation in operations.items():
                 if method in _METHODS:
-                    self._complete(is_api_path(path), operation)
+                    self._complete(path, operation)
 
-    def _complete(self, api: bool, operation: dict[str, Any]) -> None:
+    def _complete(self, path: str, operation: dict[str, Any]) -> None:
+        api = is_api_path(path)
         operation.setdefault("security", [])  # anonymous is a decision, so it is written down
         statuses = list(_EVERY_OPERATION)
         if api:
@@ -137,6 +172,36 @@ class ProblemApi(Api):  # type: ignore[misc]
         for code, response in responses.items():
             if "$ref" not in response and code != "default":
                 self._complete_response(int(code), response, rate_limited=api)
+                if int(code) >= 400:
+                    self._add_example(int(code), response, path, operation)
+
+    def _add_example(
+        self, status: int, response: dict[str, Any], path: str, operation: dict[str, Any]
+    ) -> None:
+        """The response's own example: its status and a code it sends, never another response's."""
+        code = problem_examples.code_for(status, response.get("description", ""))
+        if code is None:
+            return
+        invalid = self._invalid_input(operation) if status == HTTPStatus.UNPROCESSABLE_ENTITY else None
+        example = problem_examples.problem_example(status, code, path, errors_member=invalid)
+        response["content"][PROBLEM_CONTENT_TYPE].setdefault("example", example)
+
+    def _invalid_input(self, operation: dict[str, Any]) -> dict[str, Any]:
+        """A 422's `errors` as the operation could really get it: its body's first required field
+        missing, else its first query parameter or header refused."""
+        body = operation.get("requestBody", {}).get("content", {}).get("application/json", {})
+        reference = body.get("schema", {}).get("$ref", "")
+        if reference:
+            schema = self.spec.components.schemas[reference.rsplit("/", 1)[-1]]
+            field = (schema.get("required") or list(schema.get("properties", {})) or ["_schema"])[0]
+            return {"json": {field: ["Missing data for required field."]}}
+        for parameter in operation.get("parameters", []):
+            if isinstance(parameter, dict) and parameter.get("in") in ("query", "header"):
+                location = "query" if parameter["in"] == "query" else "headers"
+                integer = parameter.get("schema", {}).get("type") == "integer"
+                message = "Not a valid integer." if integer else "Invalid value."  # marshmallow's words
+                return {location: {parameter["name"]: [message]}}
+        return {}
 
     def _complete_response(self, status: int, response: dict[str, Any], *, rate_limited: bool) -> None:
         headers: dict[str, Any] = response.setdefault("headers", {})
@@ -155,7 +220,12 @@ class ProblemApi(Api):  # type: ignore[misc]
     def _register_responses(self) -> None:
         for name, header in _HEADERS.items():
             self.spec.components.header(name, header)
+        self.spec.components.schema("ProblemCode", _PROBLEM_CODE_SCHEMA)
+        self.spec.components.schema("FieldMessages", FIELD_MESSAGES_SCHEMA)
         self.spec.components.schema("Problem", schema=ProblemSchema)
+        # One enum type for every client: the shared Problem refers to it (a narrower problem, such
+        # as ValidationProblem, lists its own few codes inline).
+        self.spec.components.schemas["Problem"]["properties"]["code"] = _ref("schemas", "ProblemCode")
         self.spec.components.schema("ValidationProblem", schema=ValidationProblemSchema)
         for status in http.HTTPStatus:
             self._register_problem_response(status.name, status.phrase, status.value)
@@ -170,4 +240,14 @@ class ProblemApi(Api):  # type: ignore[misc]
         if status in _API_ONLY:
             names += _RATE_LIMIT_HEADERS
         response["headers"] = {name: _ref("headers", name) for name in names}
+        code = problem_examples.code_for(status, "") if status is not None else None
+        if status is not None and code is not None and "content" in response:
+            invalid = {"json": {"email": ["Not a valid email address."]}} if status == 422 else None
+            response["content"][PROBLEM_CONTENT_TYPE]["example"] = problem_examples.problem_example(
+                status, code, _SHARED_INSTANCE, errors_member=invalid
+            )
         self.spec.components.response(name, response, lazy=True)
+
+    def _register_pagination_header(self) -> None:
+        """Keel pages by keyset cursors in the body (app.web.pages), never by flask-smorest's
+        X-Pagination header: registering it would leave an unused `PaginationMetadata` schema."""

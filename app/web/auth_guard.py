@@ -34,6 +34,10 @@ API_KEY_SCHEME = {
     "`POST /api/v1/api-keys` creates one.",
 }
 
+# How an access-token-only operation documents what a presented API key gets: never its way in.
+API_KEY_INVALID = "`invalid_api_key`: an API key that is unknown, revoked, expired or malformed"
+API_KEY_REFUSED = "`insufficient_scope`: presented with an API key, which this operation never takes"
+
 _LOADER = "keel.api_key_loader"
 _CALLER = "keel_api_key_caller"
 

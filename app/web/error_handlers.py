@@ -29,7 +29,7 @@ _DOMAIN_STATUS: dict[type[errors.DomainError], int] = {
     errors.ServiceUnavailable: 503,
 }
 
-_HTTP_CODES = {
+HTTP_CODES = {
     400: ("bad_request", "The request could not be understood."),
     401: ("unauthorized", "Authentication is required."),
     403: ("forbidden", "You are not allowed to do this."),
@@ -58,7 +58,12 @@ def register(app: Flask) -> None:
 
 
 def status_of(error: errors.DomainError) -> int:
-    for cls in type(error).__mro__:
+    return status_for(type(error))
+
+
+def status_for(kind: type[errors.DomainError]) -> int:
+    """The status every error of this class is answered with."""
+    for cls in kind.__mro__:
         if cls in _DOMAIN_STATUS:
             return _DOMAIN_STATUS[cls]
     return 400
@@ -85,7 +90,7 @@ def handle_http_exception(error: HTTPException) -> Response:
     status = error.code or 500
     if status >= 500:
         return handle_unexpected(error)
-    code, detail = _HTTP_CODES.get(status, ("error", HTTPStatus(status).phrase))
+    code, detail = HTTP_CODES.get(status, ("error", HTTPStatus(status).phrase))
     data: dict[str, Any] = getattr(error, "data", None) or {}
     headers = _headers_of(error, data)
     if status == 401:

@@ -9,10 +9,16 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import OpenAPIV30SpecValidator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT4
 from uuid6 import uuid7
 
+from app.auth.schemas import LOGIN_UNAUTHORIZED_CODES
 from app.domain.pagination import Cursor
+from app.web.problem_codes import PROBLEM_CODES, codes_of
+from tests.api.api_keys.helpers import create_key, key_headers
 from tests.support.accounts import Tokens
 
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -120,6 +126,9 @@ def test_every_error_response_is_a_problem_with_the_shared_schema(client: FlaskC
             assert content[PROBLEM]["schema"]["$ref"].endswith("Problem"), f"{method} {path} {status}"
             assert set(problem["required"]) <= set(declared["required"]), f"{method} {path} {status}"
             for name, member in problem["properties"].items():
+                if name == "code" and declared is not problem:  # a narrower problem lists fewer codes
+                    assert set(_codes_of(spec, declared)) < set(PROBLEM_CODES), f"{method} {path} {status}"
+                    continue
                 assert declared["properties"][name] == member, f"{method} {path} {status} {name}"
 
 
@@ -255,3 +264,203 @@ def test_if_match_must_name_something(client: FlaskClient) -> None:
         assert schema["minLength"] == 1
         assert not re.search(schema["pattern"], " , ")
         assert re.search(schema["pattern"], '"3-9f86d081884c7d65"')
+
+
+# --- Typed errors: the code enum, the validation messages, each response's own example ------------
+
+
+def _codes_of(spec: dict[str, Any], problem: dict[str, Any]) -> list[str]:
+    """The codes a problem schema allows: its own narrowed enum, or the shared ProblemCode."""
+    codes: list[str] = resolve(spec, problem["properties"]["code"])["enum"]
+    return codes
+
+
+def _schema_errors(spec: dict[str, Any], pointer: str, instance: Any) -> list[str]:
+    """What is wrong with `instance` by the document's schema at `pointer`, references followed."""
+    uri = "urn:keel:openapi"
+    registry: Registry[Any] = Registry().with_resource(uri, Resource.from_contents(spec, DRAFT4))
+    validator = OAS30Validator({"$ref": f"{uri}#{pointer}"}, registry=registry)
+    return [f"{list(error.absolute_path)}: {error.message}" for error in validator.iter_errors(instance)]
+
+
+def _escape(*parts: str) -> str:
+    return "".join("/" + part.replace("~", "~0").replace("/", "~1") for part in parts)
+
+
+def test_the_code_enum_is_the_code_table_and_narrower_problems_list_their_own(client: FlaskClient) -> None:
+    schemas = document(client)["components"]["schemas"]
+    assert schemas["ProblemCode"] == {
+        "type": "string",
+        "enum": list(PROBLEM_CODES),
+        "description": schemas["ProblemCode"]["description"],
+    }
+    assert schemas["ValidationProblem"]["properties"]["code"]["enum"] == list(codes_of(422))
+    assert schemas["MfaRequiredProblem"]["properties"]["code"]["enum"] == list(LOGIN_UNAUTHORIZED_CODES)
+    assert set(LOGIN_UNAUTHORIZED_CODES) <= set(codes_of(401))
+
+
+def _error_responses(spec: dict[str, Any]) -> list[tuple[str, str, int, str, dict[str, Any]]]:
+    """(where, pointer to its media type, status, ...) for every error response of every operation."""
+    found = []
+    for path, method, operation in operations(spec):
+        for status, response in operation["responses"].items():
+            if status == "default" or int(status) < 400:
+                continue
+            if "$ref" in response:
+                pointer = _escape("components", "responses", response["$ref"].rsplit("/", 1)[-1])
+            else:
+                pointer = _escape("paths", path, method, "responses", status)
+            found.append(
+                (f"{method.upper()} {path} {status}", pointer, int(status), path, resolve(spec, response))
+            )
+    return found
+
+
+def test_every_error_response_shows_an_example_of_its_own_status_and_a_code_it_sends(
+    client: FlaskClient,
+) -> None:
+    """Swagger UI shows each response's own example, never one 409 for every error."""
+    spec = document(client)
+    shown = set()
+    for where, pointer, status, _, response in _error_responses(spec):
+        media = response["content"][PROBLEM]
+        example = media.get("example")
+        assert example is not None, f"{where}: no example"
+        assert example["status"] == status, where
+        assert PROBLEM_CODES.get(example["code"]) == status, f"{where}: {example['code']}"
+        assert example["code"] in _codes_of(spec, resolve(spec, media["schema"])), where
+        assert _schema_errors(spec, f"{pointer}/content/{_escape(PROBLEM)[1:]}/schema", example) == [], where
+        shown.add((status, example["code"]))
+    assert {(401, "invalid_credentials"), (403, "insufficient_scope"), (409, "email_taken")} <= shown
+    login = spec["paths"]["/api/v1/auth/login"]["post"]["responses"]
+    assert login["401"]["content"][PROBLEM]["example"]["code"] == "invalid_credentials"
+
+
+def test_every_operation_that_refuses_api_keys_declares_it(client: FlaskClient) -> None:
+    """An access-token-only operation answers an API key 403 `insufficient_scope` (an unknown key
+    401 `invalid_api_key`): tests/api/api_keys/test_api_key_callers.py proves it; here, it is said."""
+    spec = document(client)
+    refusing = [
+        (path, method, operation)
+        for path, method, operation in operations(spec)
+        if operation["security"] == [{"bearerAuth": []}]
+    ]
+    assert len(refusing) >= 15
+    for path, method, operation in refusing:
+        where = f"{method.upper()} {path}"
+        assert "`insufficient_scope`" in operation["responses"]["403"]["description"], where
+        assert "`invalid_api_key`" in operation["responses"]["401"]["description"], where
+
+
+def test_no_component_is_unused(client: FlaskClient) -> None:
+    """Every component is reached from an operation, through any chain of references."""
+    spec = document(client)
+    reached: set[str] = set()
+    pending: list[Any] = [spec["paths"]]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            reference = node.get("$ref")
+            if isinstance(reference, str) and reference not in reached:
+                reached.add(reference)
+                kind, name = reference.split("/")[-2:]
+                pending.append(spec["components"][kind][name])
+            pending += node.values()
+        elif isinstance(node, list):
+            pending += node
+    declared = {
+        f"#/components/{kind}/{name}"
+        for kind, members in spec["components"].items()
+        if kind != "securitySchemes"
+        for name in members
+    }
+    assert declared - reached == set()
+    schemes = {
+        name for _, _, operation in operations(spec) for need in operation["security"] for name in need
+    }
+    assert schemes == set(spec["components"]["securitySchemes"])
+
+
+def test_every_parameter_has_a_type(client: FlaskClient) -> None:
+    """A generated client types each argument: a parameter without a type would be `Any`."""
+    spec = document(client)
+    untyped = []
+    for path, item in spec["paths"].items():
+        for method, operation in [("*", item), *[(m, o) for m, o in item.items() if m in METHODS]]:
+            for parameter in (resolve(spec, p) for p in operation.get("parameters", ())):
+                schema = parameter.get("schema", {})
+                if not ({"type", "$ref", "enum"} & set(schema)):
+                    untyped.append(f"{method.upper()} {path} {parameter['name']}")
+    assert untyped == []
+
+
+def test_the_servers_are_relative(client: FlaskClient) -> None:
+    """A generated client takes its base URL from its user, never a host baked into the document."""
+    assert document(client)["servers"] == [{"url": "/", "description": "This Keel instance"}]
+
+
+def test_metrics_declare_their_text_body(client: FlaskClient) -> None:
+    ok = document(client)["paths"]["/metrics"]["get"]["responses"]["200"]
+    assert ok["content"]["text/plain"]["schema"] == {"type": "string"}
+
+
+_VALIDATION = _escape("components", "schemas", "ValidationProblem")
+
+
+def test_real_validation_problems_validate_against_the_declared_schema(
+    client: FlaskClient, admin_tokens: Tokens
+) -> None:
+    """Each shape a 422's `errors` takes: a field, a list's items by index, the whole body
+    (`_schema`), an unknown field, a query parameter, a header, and a rule the service checks."""
+    spec = document(client)
+    auth = admin_tokens.headers
+    key = create_key(client, admin_tokens, "users:read")["key"]
+    first = {"email": "first@example.com", "password": "plum-orbit-lantern-42", "name": "F"}
+    assert (
+        client.post("/api/v1/auth/register", json=first, headers={"Idempotency-Key": "k1"}).status_code == 201
+    )
+    answers = {
+        "list items": client.post(
+            "/api/v1/api-keys", json={"name": "n", "scopes": ["nope", 5]}, headers=auth
+        ),
+        "whole body": client.post("/api/v1/auth/login", json=[1]),
+        "unknown field": client.post("/api/v1/auth/login", json={"email": "a@example.com", "x": 1}),
+        "query": client.get("/api/v1/users?limit=many", headers=key_headers(key)),
+        "header": client.post(
+            "/api/v1/auth/register",
+            json={"email": "new@example.com", "password": "plum-orbit-lantern-42", "name": "N"},
+            headers={"Idempotency-Key": '"'},
+        ),
+        "reused key": client.post(
+            "/api/v1/auth/register", json={**first, "name": "G"}, headers={"Idempotency-Key": "k1"}
+        ),
+        "service rule": client.post(
+            "/api/v1/auth/register", json={"email": "c@example.com", "password": "password123", "name": "C"}
+        ),
+    }
+    for case, response in answers.items():
+        body = response.get_json()
+        assert response.status_code == 422, (case, body)
+        assert _schema_errors(spec, _VALIDATION, body) == [], (case, body)
+    assert answers["list items"].get_json()["errors"]["json"]["scopes"].keys() == {"0", "1"}
+    assert "_schema" in answers["whole body"].get_json()["errors"]["json"]
+    assert "Idempotency-Key" in answers["header"].get_json()["errors"]["headers"]
+    assert answers["reused key"].get_json()["code"] == "idempotency_key_reused"
+
+
+def test_the_validation_schema_refuses_what_no_handler_sends(client: FlaskClient) -> None:
+    """The schema is a contract, not `object`: a bare string, an unknown location or a number fails."""
+    spec = document(client)
+    problem = {
+        "type": "about:blank",
+        "title": "Unprocessable Content",
+        "status": 422,
+        "code": "validation_error",
+        "detail": "The request is invalid.",
+        "instance": "/api/v1/auth/login",
+        "request_id": "r",
+    }
+    assert _schema_errors(spec, _VALIDATION, {**problem, "errors": {"json": {"a": {"b": ["deep"]}}}}) == []
+    for errors in ({"json": "bad"}, {"body": {"a": ["x"]}}, {"json": {"a": [1]}}, {"json": {"a": "x"}}):
+        assert _schema_errors(spec, _VALIDATION, {**problem, "errors": errors}) != [], errors
+    assert _schema_errors(spec, _VALIDATION, {**problem, "code": "email_taken", "errors": {}}) != []

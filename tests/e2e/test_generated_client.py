@@ -147,7 +147,7 @@ def test_a_weak_password_is_a_validation_problem(generated: GeneratedClient) -> 
     assert isinstance(response.parsed, generated.model("ValidationProblem"))
     assert response.parsed.status == 422
     assert response.parsed.instance == "/api/v1/auth/register"
-    assert "password" in response.parsed.errors["json"]
+    assert "password" in response.parsed.errors.json  # typed: a location is an attribute, FieldMessages
 
 
 def test_account_flow_through_the_generated_client(generated: GeneratedClient) -> None:
