@@ -44,6 +44,21 @@ def require_node_tools() -> None:
     assert installed.returncode == 0, installed.stdout + installed.stderr
 
 
+# Redocly's recommended-rule warnings docs/api.md accepts (no licence; no 4xx on bodiless public reads).
+ACCEPTED_WARNINGS = {
+    "Info object should contain `license` field. at #/info",
+    *(
+        f"Operation must have at least one `4XX` response. at #/paths/{path}/get/responses"
+        for path in (
+            "~1health",
+            "~1ready",
+            "~1.well-known~1jwks.json",
+            "~1.well-known~1oauth-authorization-server",
+        )
+    ),
+}
+
+
 def run(*command: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(part) for part in command], cwd=cwd, capture_output=True, text=True, timeout=180, check=False
@@ -55,8 +70,10 @@ def generate_types(document: Path, output: Path) -> None:
     result = run(NODE_BIN / "openapi-typescript", document, "--output", output, cwd=ROOT)
     printed = result.stdout + result.stderr
     assert result.returncode == 0, printed
-    # It marks a warning (an unresolved $ref, a problem its validator finds) with a sign: none.
-    assert "\u26a0" not in printed, printed
+    # It marks a warning (an unresolved $ref, a problem its Redocly lint finds) with a sign: none
+    # but the lint warnings docs/api.md accepts.
+    warnings = {line.split("\u26a0", 1)[1].strip() for line in printed.splitlines() if "\u26a0" in line}
+    assert warnings <= ACCEPTED_WARNINGS, printed
 
 
 @dataclass(frozen=True)
