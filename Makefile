@@ -4,7 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.8
 export UV_PROJECT_ENVIRONMENT := $(VENV)
-HOST ?= 127.0.0.1
+# `make run PORT=8080 HOST=0.0.0.0`. localhost, not 127.0.0.1: a browser app on http://localhost:3000
+# (FRONTEND_URL's default) is then the same site as the API, so its SameSite=Strict refresh cookie is
+# sent and its CSRF cookie readable (README.md, "A browser app in development").
+HOST ?= localhost
 PORT ?= 8000
 
 .PHONY: run test install lint typecheck pytest migrate bench bench-layers clean openapi openapi-check openapi-lint client ts-client resource

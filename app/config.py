@@ -298,6 +298,9 @@ def load_settings(overrides: Mapping[str, Any] | None = None, *, instance_path: 
         env.seal()
     except EnvError as error:
         raise ConfigError(_first_error(error)) from None
+    if app_env == "development" and not values["cors_origins"]:
+        # The browser app development pairs with: the front end that mailed links point to.
+        values["cors_origins"] = (origin_of(values["frontend_url"]),)
     values["jwt_secret_key"] = Secret(values["jwt_secret_key"])
     if values["smtp_url"] is not None:
         values["smtp_url"] = Secret(values["smtp_url"])
@@ -390,6 +393,16 @@ def _smtp_url(value: str) -> None:
 def _mail_from(value: str) -> None:
     if "@" not in parseaddr(value)[1]:
         raise ValidationError("must be an address, optionally with a name: Keel <no-reply@example.com>")
+
+
+def origin_of(url: str) -> str:
+    """A URL's origin as a browser sends it in `Origin`: lower case, without the scheme's default port."""
+    parts = urlsplit(url)
+    scheme, host, port = parts.scheme.lower(), parts.hostname or "", parts.port
+    if ":" in host:
+        host = f"[{host}]"
+    default = {"http": 80, "https": 443}.get(scheme)
+    return f"{scheme}://{host}" if port in (None, default) else f"{scheme}://{host}:{port}"
 
 
 def _frontend_url(value: str) -> None:

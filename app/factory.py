@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from flask_cors import CORS
 from flask_limiter import Limiter
 
 from app import composition
@@ -34,12 +33,11 @@ from app.observability import access_log, metrics, request_timer, tracing
 from app.observability.structured_logging import configure_logging
 from app.persistence.engine import enable_sqlite_pragmas, engine_options
 from app.users.routes import blp as users_blp
-from app.web import content_type, error_handlers, request_id, security_headers, swagger_ui
+from app.web import content_type, cors, error_handlers, request_id, security_headers, swagger_ui
 from app.web.api import ProblemApi
 from app.web.auth_guard import API_KEY_SCHEME, install_api_key_loader
 from app.web.chunked_bodies import BoundedChunkedBodies
 from app.web.json_provider import OrjsonProvider
-from app.web.paths import API_PREFIX
 from app.web.proxies import TrustedProxies
 from app.web.rate_limits import init_rate_limits
 
@@ -56,26 +54,6 @@ FEATURE_BLUEPRINTS = (
 
 API_TITLE = "Keel"
 API_VERSION = "1.1.0"
-CORS_ALLOW_HEADERS = [
-    "Authorization",
-    "Content-Type",
-    "If-Match",
-    "If-None-Match",
-    "Idempotency-Key",
-    "X-CSRF-TOKEN",
-    "X-Request-ID",
-]
-CORS_EXPOSE_HEADERS = [
-    "ETag",
-    "Idempotent-Replayed",
-    "Link",
-    "Location",
-    "Retry-After",
-    "X-Request-ID",
-    "X-RateLimit-Limit",
-    "X-RateLimit-Remaining",
-    "X-RateLimit-Reset",
-]
 
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
@@ -185,15 +163,7 @@ def _register_edge(app: Flask, settings: Settings) -> Limiter:
     )
     # Registered before the limiter so it runs after it and sees its headers.
     security_headers.register(app, hsts_seconds=settings.hsts_seconds)
-    if settings.cors_origins:
-        CORS(
-            app,
-            resources={f"{API_PREFIX}*": {"origins": list(settings.cors_origins)}},
-            supports_credentials=True,
-            allow_headers=CORS_ALLOW_HEADERS,
-            expose_headers=CORS_EXPOSE_HEADERS,
-            max_age=600,
-        )
+    cors.register(app, settings.cors_origins)
     limiter = init_rate_limits(app, settings)
     content_type.register(app)
     return limiter

@@ -6,8 +6,9 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from flask import Response
+from flask import Response, request
 from flask_jwt_extended import JWTManager
+from flask_jwt_extended.config import config
 
 from app.auth.jwt_manager import AccessKey, SingleDecodeJWTManager
 from app.auth.tokens import amr_of, auth_time_of, claims_are_complete
@@ -34,6 +35,7 @@ def register(jwt: JWTManager) -> None:
     if isinstance(jwt, SingleDecodeJWTManager):
         jwt.access_key = _access_key
         jwt.legacy_access_deadline = _legacy_access_deadline
+        jwt.csrf_error_loader(_csrf_failed)
 
 
 def _access_key(kid: str) -> AccessKey | None:
@@ -74,8 +76,19 @@ def _load_principal(_header: dict[str, Any], data: dict[str, Any]) -> Principal 
 
 
 def _missing(_reason: str) -> Response:
-    # Also reached by a refresh cookie sent without its CSRF header, or with a wrong one.
     return _unauthorized("unauthorized", "A valid bearer token is required.")
+
+
+def _csrf_failed(_reason: str) -> Response:
+    """A refresh cookie whose double-submit CSRF header is absent or wrong: the token itself is not judged."""
+    header = config.refresh_csrf_header_name
+    if request.headers.get(header):
+        detail = f"The {header} header does not match the refresh token cookie's CSRF value."
+    else:
+        detail = (
+            f"The refresh token cookie needs the csrf_refresh_token cookie's value in the {header} header."
+        )
+    return _unauthorized("csrf_token_invalid", detail)
 
 
 def _invalid(_reason: str) -> Response:

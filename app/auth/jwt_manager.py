@@ -13,6 +13,10 @@ then a third time to verify it. Here only the header is read unverified, and onl
 
 The checks the key loader used to make on the unverified claims (every required claim present
 before flask-jwt-extended fills defaults) run on the verified result.
+
+A failed CSRF double submit (a token cookie without its CSRF header, or with a wrong one) gets a
+callback of its own: the stock manager hands it to the unauthorized callback, the one a missing
+token reaches too, so the two could only be told apart by the wording of its message.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from hmac import compare_digest
 from typing import Any
 
 import jwt as pyjwt
+from flask import Flask, Response
+from flask.typing import ResponseReturnValue
 from flask_jwt_extended import JWTManager
 from flask_jwt_extended.config import config
 from flask_jwt_extended.exceptions import CSRFError, JWTDecodeError
@@ -46,6 +52,22 @@ class SingleDecodeJWTManager(JWTManager):
     access_key: Callable[[str], AccessKey | None] | None = None
     # The latest `exp` a kid-less access token may carry (epoch seconds), or None before any key.
     legacy_access_deadline: Callable[[], int | None] | None = None
+    # The answer to a failed CSRF double submit, given the library's reason; None: the unauthorized one.
+    csrf_error_callback: Callable[[str], Response] | None = None
+
+    def csrf_error_loader(self, callback: Callable[[str], Response]) -> Callable[[str], Response]:
+        """Set the answer to a cookie whose CSRF header is missing or does not match its token."""
+        self.csrf_error_callback = callback
+        return callback
+
+    def _set_error_handler_callbacks(self, app: Flask) -> None:
+        super()._set_error_handler_callbacks(app)
+        app.register_error_handler(CSRFError, self._csrf_failed)  # replaces the stock CSRFError handler
+
+    def _csrf_failed(self, error: CSRFError) -> ResponseReturnValue:
+        if self.csrf_error_callback is not None:
+            return self.csrf_error_callback(str(error))
+        return self._unauthorized_callback(str(error))
 
     def _decode_jwt_from_config(
         self, encoded_token: str, csrf_value: str | None = None, allow_expired: bool = False
@@ -85,7 +107,7 @@ class SingleDecodeJWTManager(JWTManager):
         found = self.access_key(kid)
         if found is None:
             raise pyjwt.InvalidTokenError("unknown kid")
-        claims: dict[str, Any] = pyjwt.decode(
+        claims = pyjwt.decode(
             encoded_token,
             found.key,
             algorithms=[found.algorithm],

@@ -83,11 +83,30 @@ _DEVICE_PARAMETERS: list[dict[str, Any]] = [
         "forged or an expired token counts as none.",
     },
 ]
+CSRF_HEADER = "X-CSRF-TOKEN"
+# The browser flow's pair: the token out of scripts' reach, and the value a script echoes in the header.
+_REFRESH_COOKIES = (
+    "`refresh_token_cookie` (the refresh token: HttpOnly, Path=/api/v1/auth) and `csrf_refresh_token` "
+    f"(its CSRF value: readable by scripts, Path=/, sent back in `{CSRF_HEADER}` to refresh by cookie), "
+    "both SameSite=Strict, Secure outside development, Max-Age the seconds until the session's expiry"
+)
 _DEVICE_COOKIE_HEADER = header_doc(
-    f"Sets `refresh_token_cookie`, `csrf_refresh_token` and `{DEVICE_COOKIE}` (the device token: HttpOnly, "
-    "SameSite=Strict, Path=/api/v1/auth, Secure outside development, Max-Age DEVICE_TOKEN_TTL_SECONDS); "
+    f"Sets {_REFRESH_COOKIES}; and `{DEVICE_COOKIE}` (the device token: HttpOnly, SameSite=Strict, "
+    "Path=/api/v1/auth, Secure outside development, Max-Age DEVICE_TOKEN_TTL_SECONDS); "
     f"a later login sends `{DEVICE_COOKIE}` back like `{DEVICE_HEADER}`"
 )
+_REFRESH_COOKIES_HEADER = header_doc(f"Sets the rotated {_REFRESH_COOKIES}")
+_CSRF_PARAMETERS: list[dict[str, Any]] = [
+    {
+        "in": "header",
+        "name": CSRF_HEADER,
+        "required": False,
+        "schema": {"type": "string"},
+        "description": "The cookie flow only: the `csrf_refresh_token` cookie's value, required with "
+        "`refresh_token_cookie` (missing or different: 401 `csrf_token_invalid`). A refresh token sent "
+        "as `Authorization: Bearer` needs none.",
+    },
+]
 
 
 def _client() -> Client:
@@ -181,9 +200,17 @@ class Login(MethodView):
 class Refresh(MethodView):
     @rate_limit(lambda limits: limits.ratelimit_refresh)
     @refresh_token_required
-    @blp.doc(operationId="refreshTokens", security=[{"bearerAuth": []}, {"refreshCookie": []}])
-    @blp.response(200, TokenPairSchema)
-    @blp.alt_response(401, description="Missing, invalid, expired, revoked or reused (`token_reused`) token")
+    @blp.doc(
+        operationId="refreshTokens",
+        security=[{"bearerAuth": []}, {"refreshCookie": []}],
+        parameters=_CSRF_PARAMETERS,
+    )
+    @blp.response(200, TokenPairSchema, headers={"Set-Cookie": _REFRESH_COOKIES_HEADER})
+    @blp.alt_response(
+        401,
+        description="Missing, invalid, expired, revoked or reused (`token_reused`) token; "
+        f"`csrf_token_invalid`: the refresh cookie came without `{CSRF_HEADER}`, or with another value",
+    )
     def post(self) -> TokenPair:
         """Rotate the refresh token: Bearer header, or cookie plus X-CSRF-TOKEN header."""
         return _with_refresh_cookie(container().auth_service().refresh(refresh_claims(get_jwt()), _client()))

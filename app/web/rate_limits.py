@@ -25,6 +25,7 @@ from flask_limiter import Limiter
 from app.config import Settings
 from app.domain.clients import limit_key
 from app.web.auth_guard import api_key_caller
+from app.web.cors import is_preflight
 from app.web.limit_storage import failover_uri
 from app.web.paths import is_api_path
 
@@ -108,6 +109,8 @@ def init_rate_limits(app: Flask, settings: Settings) -> Limiter:
         key_prefix="keel",
     )
     limiter.request_filter(lambda: not is_api_path(request.path))
+    # A browser sends one before its real request, which is counted; counting both halves the limit.
+    limiter.request_filter(is_preflight)
     for endpoint, method, route_limit in list(declared_limits(app)):
         apply = limiter.limit(
             route_limit.setting(settings),

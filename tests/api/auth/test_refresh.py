@@ -126,20 +126,33 @@ def test_refresh_by_cookie_rotates_the_session(fresh_client: FlaskClient, user: 
     assert_unauthorized(replay_elsewhere(fresh_client, tokens.refresh_token), "token_reused")
 
 
-def test_refresh_is_401_when_cookie_comes_without_csrf_header(
+def test_refresh_is_401_csrf_token_invalid_when_cookie_comes_without_csrf_header(
     fresh_client: FlaskClient, user: Account
 ) -> None:
     login(fresh_client, user)
     assert fresh_client.get_cookie(REFRESH_COOKIE, path=AUTH_COOKIE_PATH) is not None
-    assert_unauthorized(fresh_client.post(REFRESH), "unauthorized")
+    body = assert_unauthorized(fresh_client.post(REFRESH), "csrf_token_invalid")
+    assert "X-CSRF-TOKEN" in body["detail"]
 
 
-def test_refresh_is_401_when_cookie_comes_with_a_wrong_csrf_header(
+def test_refresh_is_401_csrf_token_invalid_when_csrf_header_is_empty(
     fresh_client: FlaskClient, user: Account
 ) -> None:
     login(fresh_client, user)
+    assert_unauthorized(fresh_client.post(REFRESH, headers={"X-CSRF-TOKEN": ""}), "csrf_token_invalid")
+
+
+def test_refresh_is_401_csrf_token_invalid_when_cookie_comes_with_a_wrong_csrf_header(
+    fresh_client: FlaskClient, user: Account
+) -> None:
+    login(fresh_client, user)
+    missing = assert_unauthorized(fresh_client.post(REFRESH), "csrf_token_invalid")
     wrong = csrf_value(fresh_client)[::-1] + "x"
-    assert_unauthorized(fresh_client.post(REFRESH, headers={"X-CSRF-TOKEN": wrong}), "unauthorized")
+    body = assert_unauthorized(
+        fresh_client.post(REFRESH, headers={"X-CSRF-TOKEN": wrong}), "csrf_token_invalid"
+    )
+    assert body["detail"] != missing["detail"]
+    assert "does not match" in body["detail"]
 
 
 def test_refresh_failed_csrf_check_does_not_spend_the_token(fresh_client: FlaskClient, user: Account) -> None:

@@ -176,3 +176,60 @@ def test_a_browser_may_send_an_idempotency_key(app: Flask) -> None:
     )
     assert "idempotency-key" in response.headers["Access-Control-Allow-Headers"].lower()
     databases.dispose(cors)
+
+
+def _varies_by_origin(response: Any) -> bool:
+    return "origin" in {value.strip().lower() for value in response.headers.get("Vary", "").split(",")}
+
+
+@pytest.fixture
+def one_origin_client(app: Flask) -> Iterator[FlaskClient]:
+    """One configured origin: flask-cors by itself would add no Vary for it."""
+    cors = databases.make_app(app.config["SQLALCHEMY_DATABASE_URI"], {"CORS_ORIGINS": ORIGIN})
+    yield cors.test_client()
+    databases.dispose(cors)
+
+
+@pytest.mark.parametrize("origin", [ORIGIN, "https://evil.example", None])
+def test_cors_answers_vary_by_origin_whether_granted_or_not(
+    one_origin_client: FlaskClient, origin: str | None
+) -> None:
+    headers = {} if origin is None else {"Origin": origin}
+    response = one_origin_client.get("/api/v1/users/me", headers=headers)
+    assert response.status_code == 401
+    assert _varies_by_origin(response)
+    assert response.headers.get("Access-Control-Allow-Origin") == (ORIGIN if origin == ORIGIN else None)
+
+
+@pytest.mark.parametrize("origin", [ORIGIN, "https://evil.example"])
+def test_cors_preflights_vary_by_origin_whether_granted_or_not(
+    one_origin_client: FlaskClient, origin: str
+) -> None:
+    response = _preflight(one_origin_client, origin)
+    assert _varies_by_origin(response)
+    assert response.headers.get("Access-Control-Allow-Origin") == (ORIGIN if origin == ORIGIN else None)
+
+
+def test_vary_names_origin_once(cors_client: FlaskClient) -> None:
+    response = cors_client.get("/api/v1/users/me", headers={"Origin": ORIGIN})
+    values = [v.strip().lower() for line in response.headers.getlist("Vary") for v in line.split(",")]
+    assert values.count("origin") == 1
+
+
+def test_development_grants_the_frontend_urls_origin_by_default(app: Flask) -> None:
+    development = databases.make_app(
+        app.config["SQLALCHEMY_DATABASE_URI"],
+        {"APP_ENV": "development", "FRONTEND_URL": "http://localhost:3000/app"},
+    )
+    client = development.test_client()
+    granted = _preflight(client, "http://localhost:3000")
+    assert granted.headers["Access-Control-Allow-Origin"] == "http://localhost:3000"
+    assert granted.headers["Access-Control-Allow-Credentials"] == "true"
+    assert_no_cors_grant(_preflight(client, "http://127.0.0.1:3000"))
+    databases.dispose(development)
+
+
+def test_test_and_production_profiles_keep_cors_off_without_configured_origins(client: FlaskClient) -> None:
+    response = _preflight(client, "http://localhost:3000")
+    assert_no_cors_grant(response)
+    assert not _varies_by_origin(response)

@@ -283,3 +283,39 @@ def test_remaining_counts_down_request_by_request(client: FlaskClient) -> None:
     refused = client.get("/api/v1/users/me")
     assert refused.status_code == 429
     assert refused.headers["X-RateLimit-Remaining"] == "0"
+
+
+def _preflight(client: FlaskClient, path: str, method: str) -> Any:
+    return client.options(
+        path,
+        headers={
+            "Origin": "https://app.example.com",
+            "Access-Control-Request-Method": method,
+            "Access-Control-Request-Headers": "Authorization, Content-Type",
+        },
+    )
+
+
+def test_preflights_do_not_count_against_the_default_limit(client: FlaskClient) -> None:
+    for _ in range(8):
+        response = _preflight(client, "/api/v1/users/me", "GET")
+        assert response.status_code == 200
+        assert "X-RateLimit-Remaining" not in response.headers
+    real = client.get("/api/v1/users/me")
+    assert real.status_code == 401
+    assert real.headers["X-RateLimit-Remaining"] == "3"
+
+
+def test_preflights_do_not_count_against_a_route_limit(client: FlaskClient) -> None:
+    """A route's own limit counts its declared method only; the default skips preflights as well."""
+    for _ in range(8):
+        assert _preflight(client, LOGIN, "POST").status_code == 200
+    response = post_login(client, "nobody@example.com", "whatever-pass")
+    assert response.status_code == 401
+    assert response.headers["X-RateLimit-Remaining"] == "4"
+
+
+def test_an_options_request_that_is_no_preflight_still_counts(client: FlaskClient) -> None:
+    for _ in range(4):
+        assert client.options("/api/v1/users/me").status_code == 200
+    assert_rate_limited(client.get("/api/v1/users/me"))

@@ -2,7 +2,7 @@ from typing import Any
 
 import pytest
 
-from app.config import ConfigError, Secret, load_settings
+from app.config import ConfigError, Secret, load_settings, origin_of
 
 # A key as `secrets.token_urlsafe(30)` makes one: 40 characters, about 200 bits by the entropy rule.
 STRONG = "URGBlgLcdp_srO8f09rhC55wv0UmlZbS3878vuAC"
@@ -115,6 +115,48 @@ def test_load_settings_reads_dotenv_only_in_development(
     (tmp_path / ".env").write_text("TRUSTED_PROXIES=2\n")
     assert load_settings({"APP_ENV": "development"}).trusted_proxies == 2
     assert load_settings({"APP_ENV": "test"}).trusted_proxies == 0
+
+
+@pytest.fixture
+def development_env(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No .env and no CORS or front-end variables from the shell: only what a test passes counts."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("CORS_ORIGINS", "FRONTEND_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.mark.usefixtures("development_env")
+def test_development_allows_the_frontend_urls_origin_when_no_cors_origins_are_set() -> None:
+    assert load_settings({"APP_ENV": "development"}).cors_origins == ("http://localhost:3000",)
+    settings = load_settings({"APP_ENV": "development", "FRONTEND_URL": "http://localhost:5173/app"})
+    assert settings.cors_origins == ("http://localhost:5173",)
+
+
+@pytest.mark.usefixtures("development_env")
+def test_development_keeps_the_cors_origins_it_is_given() -> None:
+    settings = load_settings({"APP_ENV": "development", "CORS_ORIGINS": "https://a.example"})
+    assert settings.cors_origins == ("https://a.example",)
+
+
+@pytest.mark.usefixtures("development_env")
+def test_only_development_defaults_cors_origins_to_the_frontend_url() -> None:
+    assert load_settings({"APP_ENV": "test", "FRONTEND_URL": "http://localhost:3000"}).cors_origins == ()
+    assert load_settings(production()).cors_origins == ()
+
+
+@pytest.mark.parametrize(
+    ("url", "origin"),
+    [
+        ("http://localhost:3000", "http://localhost:3000"),
+        ("https://App.Example.com/app/path", "https://app.example.com"),
+        ("https://app.example.com:443", "https://app.example.com"),
+        ("http://app.example.com:80/x", "http://app.example.com"),
+        ("http://app.example.com:8443", "http://app.example.com:8443"),
+        ("http://[::1]:3000", "http://[::1]:3000"),
+    ],
+)
+def test_origin_of_is_what_a_browser_sends_in_origin(url: str, origin: str) -> None:
+    assert origin_of(url) == origin
 
 
 def test_load_settings_parses_cors_origins_list() -> None:
