@@ -20,6 +20,7 @@ PROBLEM_CODES: Mapping[str, int] = MappingProxyType(
         "token_expired": 401,
         "token_revoked": 401,
         "token_reused": 401,
+        "csrf_token_invalid": 401,
         "mfa_required": 401,
         "invalid_otp": 401,
         "mfa_token_invalid": 401,
