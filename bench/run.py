@@ -224,6 +224,17 @@ class Target:
     base_name: str = "bare Flask"
 
 
+def floor_target(name: str, path: str, token: str, against: str, base_name: str) -> Target:
+    """Keel's path against a floor app serving it without the /api/v1 prefix, with the same token."""
+    return Target(
+        name,
+        {"path": path, "token": token},
+        {"path": path.removeprefix("/api/v1"), "token": token},
+        against=against,
+        base_name=base_name,
+    )
+
+
 def measure_pair(
     keel: Server,
     base_server: Server,
@@ -536,31 +547,27 @@ def main() -> int:
                 {"path": "/api/v1/users/me", "token": user["access_token"]},
                 {"path": f"/users/{me['id']}"},
             ),
-            Target(
+            floor_target(
                 "GET /api/v1/users/me / same work",
-                {"path": "/api/v1/users/me", "token": user["access_token"]},
-                {"path": "/users/me", "token": user["access_token"]},
-                against="same_work",
-                base_name=SAME_WORK,
+                "/api/v1/users/me",
+                user["access_token"],
+                "same_work",
+                SAME_WORK,
             ),
-            Target(
-                "GET /api/v1/users/me / stack",
-                {"path": "/api/v1/users/me", "token": user["access_token"]},
-                {"path": "/users/me", "token": user["access_token"]},
-                against="stack",
-                base_name=STACK,
+            floor_target(
+                "GET /api/v1/users/me / stack", "/api/v1/users/me", user["access_token"], "stack", STACK
             ),
             Target(
                 "admin GET /api/v1/users/{id}",
                 {"path": f"/api/v1/users/{me['id']}", "token": admin["access_token"]},
                 {"path": f"/users/{me['id']}"},
             ),
-            Target(
+            floor_target(
                 "admin GET /api/v1/users/{id} / same work",
-                {"path": f"/api/v1/users/{me['id']}", "token": admin["access_token"]},
-                {"path": f"/users/{me['id']}", "token": admin["access_token"]},
-                against="same_work",
-                base_name=SAME_WORK,
+                f"/api/v1/users/{me['id']}",
+                admin["access_token"],
+                "same_work",
+                SAME_WORK,
             ),
             Target(
                 "GET /api/v1/users?limit=20",
