@@ -4,7 +4,7 @@ there (the repository contract and the PostgreSQL race test included); a taken o
 refused and writes nothing.
 
 What a developer's `make test` should catch quickly. The rest (lint, types, the OpenAPI document
-and the whole suite in a generated copy) is CI's .ci/generated-resource. Marked `slow`.
+and every test the generation can break, in a generated copy) is CI's .ci/generated-resource. Marked `slow`.
 """
 
 from __future__ import annotations
