@@ -15,9 +15,12 @@ wrk runs; the difference between the two is that outside part.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import functools
+import io
 import json
 import os
+import pstats
 import statistics
 import sys
 import tempfile
@@ -159,6 +162,21 @@ def measure(app: Flask, clock: Clock, environ: dict[str, Any], requests: int) ->
     return layers
 
 
+def profile(app: Flask, environ: dict[str, Any], requests: int) -> str:
+    """Where a path's CPU goes by function, to choose what to cut (cProfile inflates small calls)."""
+    profiler = cProfile.Profile()
+    with quiet_stderr():
+        profiler.enable()
+        for _ in range(requests):
+            request_cpu_ns(app, environ)
+        profiler.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("tottime").print_stats(30)
+    stats.sort_stats("cumulative").print_stats(80)
+    return out.getvalue()
+
+
 def environ_for(path: str, token: str | None) -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     # The bench's servers sit behind no proxy: the peer is the client, as with wrk.
@@ -187,6 +205,11 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=3000, help="measured requests per path")
     parser.add_argument("--seed", type=int, default=1000, help="users to seed")
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results")
+    parser.add_argument(
+        "--profile",
+        metavar="PATH",
+        help="also run PATH's requests under cProfile and print its 30 costliest functions (own time)",
+    )
     args = parser.parse_args()
 
     server_url = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
@@ -243,6 +266,8 @@ def main() -> int:
             for name, environ in paths.items():
                 results[name] = measure(app, clock, environ, args.requests)
         print(table(results))
+        if args.profile:
+            print(profile(app, paths[args.profile], args.requests))
         args.output.mkdir(parents=True, exist_ok=True)
         at = datetime.now(UTC).isoformat(timespec="seconds").replace(":", "")
         (args.output / f"layers-{at}.json").write_text(
