@@ -5,11 +5,12 @@ from typing import Any, ClassVar
 import marshmallow as ma
 
 from app.users.models import ROLES
+from app.web.compiled_schema import CompiledDumpSchema
 from app.web.fields import DisplayName, Password, SingleLineText, StrictBoolean, TrimmedEmail
 from app.web.page_schemas import PageQuerySchema, page_schema
 
 
-class UserSchema(ma.Schema):
+class UserSchema(CompiledDumpSchema):
     id = ma.fields.UUID(dump_only=True, required=True)
     email = ma.fields.String(dump_only=True, required=True)
     name = ma.fields.String(dump_only=True, required=True)
