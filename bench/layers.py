@@ -254,11 +254,15 @@ def main() -> int:
         admin = client.post(
             "/api/v1/auth/login", json={"email": "layers-admin@example.com", "password": PASSWORD}
         ).get_json()
+        me = client.get(
+            "/api/v1/users/me", headers={"Authorization": f"Bearer {user['access_token']}"}
+        ).get_json()
         clock = Clock()
         instrument(app, clock)
         paths = {
             "GET /health": environ_for("/health", None),
             "GET /api/v1/users/me": environ_for("/api/v1/users/me", user["access_token"]),
+            "admin GET /api/v1/users/{id}": environ_for(f"/api/v1/users/{me['id']}", admin["access_token"]),
             "GET /api/v1/users?limit=20": environ_for("/api/v1/users?limit=20", admin["access_token"]),
         }
         results: dict[str, dict[str, float]] = {}
