@@ -44,7 +44,8 @@ def list_keys() -> None:
         click.echo(_line(key))
 
 
-@keys_cli.command("revoke")
+# A kid is base64url and may begin with "-": taken as the argument, never as an unknown option.
+@keys_cli.command("revoke", context_settings={"ignore_unknown_options": True})
 @click.argument("kid")
 def revoke(kid: str) -> None:
     """Withdraw a key at once: its tokens are refused within JWT_KEY_CACHE_SECONDS everywhere."""

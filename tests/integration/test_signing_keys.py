@@ -105,6 +105,15 @@ def test_revoke_withdraws_a_key_once_another_signs(app: Flask, runner: FlaskCliR
     assert runner.invoke(args=["keys", "revoke", "unknown"]).exit_code != 0
 
 
+@pytest.mark.parametrize("kid", ["-oXb9", "--kid-like-an-option"])
+def test_a_kid_that_begins_with_a_dash_is_a_kid_not_an_option(runner: FlaskCliRunner, kid: str) -> None:
+    """Thumbprints are base64url: about one kid in 64 begins with "-"."""
+    result = runner.invoke(args=["keys", "revoke", kid])
+
+    assert result.exit_code != 0
+    assert "No signing key has this kid." in result.output, result.output
+
+
 def test_without_a_key_readiness_fails_and_no_key_is_made(app: Flask) -> None:
     with app.app_context():
         db.session.execute(sa.delete(SigningKey))
