@@ -4,24 +4,11 @@ costs one timeout, then per-process counting, and Redis takes over again once it
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
-import pytest
-
-from app.web.limit_storage import FailoverStorage, failover_uri
+from app.web.limit_storage import FailoverStorage
+from tests.integration.web.conftest import STORAGE_TIMEOUT
 from tests.support.concurrency import run_together
 from tests.support.redis_server import RedisServer
-
-TIMEOUT = 0.3
-
-
-@pytest.fixture
-def storage(redis_server: RedisServer) -> Iterator[FailoverStorage]:
-    built = FailoverStorage(
-        failover_uri(redis_server.url), socket_timeout=TIMEOUT, socket_connect_timeout=TIMEOUT
-    )
-    yield built
-    built.storage.close()
 
 
 def test_calls_racing_a_freeze_all_count_and_none_raises(
@@ -35,7 +22,7 @@ def test_calls_racing_a_freeze_all_count_and_none_raises(
     assert storage.local.get_moving_window("k", 100, 60)[1] == 8
     started = time.monotonic()
     assert storage.incr("budget", 60) == 1
-    assert time.monotonic() - started < TIMEOUT  # while down, Redis is not waited on again
+    assert time.monotonic() - started < STORAGE_TIMEOUT  # while down, Redis is not waited on again
     assert storage.check() is False
 
 

@@ -11,23 +11,13 @@ import pytest
 import redis
 from limits.storage import RedisStorage
 
-from app.web.limit_storage import FailoverStorage, failover_uri
+from app.web.limit_storage import FailoverStorage
 from tests.support.concurrency import run_together
 from tests.support.redis_server import RedisServer
 
 LIMIT, EXPIRY = 3, 60
-TIMEOUT = 0.3
 # Every moving-window call is a script; the commands a script runs count in commandstats too.
 SCRIPT_CALLS = ("cmdstat_evalsha", "cmdstat_eval")
-
-
-@pytest.fixture
-def storage(redis_server: RedisServer) -> Iterator[FailoverStorage]:
-    built = FailoverStorage(
-        failover_uri(redis_server.url), socket_timeout=TIMEOUT, socket_connect_timeout=TIMEOUT
-    )
-    yield built
-    built.storage.close()
 
 
 @pytest.fixture
