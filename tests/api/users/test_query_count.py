@@ -1,4 +1,5 @@
-"""The caller's own record costs one query: the token check loads the row the view then reads."""
+"""The caller's own record costs one query: the token check loads the row the view then reads; another
+user's record costs one more."""
 
 from __future__ import annotations
 
@@ -53,3 +54,13 @@ def test_reading_oneself_by_id_is_one_query(
         response = client.get(f"/api/v1/users/{user.id}", headers=user_tokens.headers)
     assert response.status_code == 200
     assert len(selects(seen)) == 1, seen
+
+
+def test_an_admin_reading_another_user_is_two_queries(
+    app: Flask, client: FlaskClient, user: Account, admin_tokens: Tokens
+) -> None:
+    with statements(app) as seen:
+        response = client.get(f"/api/v1/users/{user.id}", headers=admin_tokens.headers)
+    assert response.status_code == 200
+    assert response.get_json()["id"] == str(user.id)
+    assert len(selects(seen)) == 2, seen

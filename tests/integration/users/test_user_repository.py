@@ -248,6 +248,27 @@ def test_user_repository_list_page_combines_filters(users: UserRepository) -> No
     assert page_ids(users, role="admin", is_active=False) == [wanted.id]
 
 
+def test_user_repository_list_page_combines_filters_with_a_cursor_and_a_limit(users: UserRepository) -> None:
+    wanted = added(
+        users,
+        *(new_user(role="admin", is_active=False, created_at=T0 + timedelta(seconds=n)) for n in range(4)),
+    )
+    active_admin, inactive_user = added(
+        users,
+        new_user(role="admin", created_at=T0 + timedelta(seconds=1, milliseconds=500)),
+        new_user(role="user", is_active=False, created_at=T0 + timedelta(seconds=1, milliseconds=500)),
+    )
+    after = Cursor(created_at=wanted[3].created_at, id=wanted[3].id)
+
+    assert page_ids(users, limit=2, after=after, role="admin", is_active=False) == [
+        wanted[2].id,
+        wanted[1].id,
+    ]
+    assert page_ids(users, limit=2, after=after, role="user") == [inactive_user.id]
+    assert page_ids(users, limit=5, after=after, is_active=True) == [active_admin.id]
+    assert page_ids(users, limit=1, after=Cursor(created_at=T0, id=wanted[0].id), role="admin") == []
+
+
 def test_user_repository_bulk_insert_writes_every_row(store: Store, users: UserRepository) -> None:
     rows = []
     for n in range(3):
